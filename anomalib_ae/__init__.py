@@ -1,0 +1,18 @@
+"""anomalib_ae: autoencoder, VAE and regression-influence anomaly detectors.
+
+Every detector follows scikit-learn's outlier-detector contract (``fit``,
+``score_samples``, ``decision_function``, ``predict``) and the neural ones are
+trained with PyTorch Lightning.
+"""
+
+from anomalib_ae._version import __version__
+from anomalib_ae.detectors import AutoEncoderDetector
+from anomalib_ae.registry import get_detector, list_detectors, register
+
+__all__ = [
+    "AutoEncoderDetector",
+    "__version__",
+    "get_detector",
+    "list_detectors",
+    "register",
+]

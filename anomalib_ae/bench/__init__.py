@@ -1,0 +1,1 @@
+"""The benchmark harness as library code."""

@@ -1,0 +1,90 @@
+"""Parameter descriptions shared by the neural detectors, written once.
+
+A class docstring includes them with the placeholder ``{neural_params}``,
+filled in by :func:`fill_doc`.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+T = TypeVar("T")
+
+NEURAL_PARAMS = """\
+hidden_dims : tuple of int, default=(64, 32)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    latent_dim : int, default=8
+        Width of the code (the bottleneck).
+    activation : str or None, default="relu"
+        Hidden activation ("relu", "leaky_relu", "elu", "gelu", "selu", "tanh",
+        "sigmoid", "identity"); ``None`` makes the net linear.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+    batch_norm : bool, default=False
+        Batch normalisation in the hidden layers.
+    max_epochs : int, default=50
+        Training epochs (an upper bound when ``early_stopping``).
+    batch_size : int, default=64
+        Training batch size; fewer rows than this train in one batch.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty of the optimiser.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser.
+    scaler : {"standard", "minmax", "none"}, default="standard"
+        Input scaling fitted inside the detector on the training rows; errors
+        are measured in scaled units.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out to monitor the loss when
+        ``early_stopping`` is on.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for ``patience`` epochs.
+    patience : int, default=10
+        Patience of early stopping, in epochs.
+    inference_batch_size : int, default=4096
+        Rows per forward pass when scoring.
+    contamination : float, default=0.1
+        Expected share of outliers in the training rows, in (0, 0.5]; sets
+        ``offset_`` (the threshold of ``predict``).
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, shuffling and noise inside ``fit``; an int
+        gives identical scores on every refit.
+    verbose : bool, default=False
+        Show Lightning's progress bar and model summary.
+    accelerator : str, default="cpu"
+        Lightning accelerator for training ("cpu", "gpu", "auto", ...). The
+        fitted net is always kept on the CPU.
+    devices : int, str or list, default=1
+        Lightning devices for training.
+    precision : str, int or None, default=None
+        Lightning precision (e.g. "bf16-mixed"); None keeps the default.
+    trainer_kwargs : dict or None, default=None
+        Any other ``pytorch_lightning.Trainer`` argument (e.g.
+        ``{"gradient_clip_val": 1.0}``)."""
+
+NEURAL_ATTRIBUTES = """\
+net_ : torch.nn.Module
+        The trained net, on the CPU, in eval mode.
+    scaler_ : InputScaler
+        The fitted input scaling.
+    history_ : list of dict
+        Per-epoch ``train_loss`` (and ``val_loss``).
+    n_epochs_ : int
+        Epochs actually run.
+    offset_ : float
+        Threshold on ``score_samples``: the ``contamination`` quantile of the
+        training scores.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit`` (DataFrame input only)."""
+
+
+def fill_doc(obj: T) -> T:
+    """Fill ``{neural_params}`` and ``{neural_attributes}`` in ``obj.__doc__``."""
+    if obj.__doc__:
+        obj.__doc__ = obj.__doc__.replace("{neural_params}", NEURAL_PARAMS).replace(
+            "{neural_attributes}", NEURAL_ATTRIBUTES
+        )
+    return obj

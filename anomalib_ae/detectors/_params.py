@@ -1,0 +1,86 @@
+"""One table of the neural detectors' shared parameters and their defaults.
+
+scikit-learn reads an estimator's parameters from the signature of its
+``__init__``. Rather than paste the same twenty-odd keyword arguments into every
+detector, :func:`neural_init` builds an ``__init__`` that stores exactly the
+shared parameters plus a detector's own, with a real signature (``inspect``,
+``get_params``, ``clone``, ``repr`` and IDE help all see it).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+NEURAL_DEFAULTS: dict[str, Any] = {
+    "hidden_dims": (64, 32),
+    "latent_dim": 8,
+    "activation": "relu",
+    "dropout": 0.0,
+    "batch_norm": False,
+    "max_epochs": 50,
+    "batch_size": 64,
+    "lr": 1e-3,
+    "weight_decay": 0.0,
+    "optimizer": "adam",
+    "scaler": "standard",
+    "validation_fraction": 0.1,
+    "early_stopping": False,
+    "patience": 10,
+    "inference_batch_size": 4096,
+    "contamination": 0.1,
+    "random_state": None,
+    "verbose": False,
+    "accelerator": "cpu",
+    "devices": 1,
+    "precision": None,
+    "trainer_kwargs": None,
+}
+
+
+def neural_init(**own_defaults: Any) -> Callable[..., None]:
+    """Build a keyword-only ``__init__`` storing the shared and the detector's own parameters.
+
+    Parameters
+    ----------
+    **own_defaults
+        The detector's own parameters and their defaults; they come first in the
+        signature and may override a shared default.
+
+    Returns
+    -------
+    callable
+        An ``__init__`` whose ``__signature__`` lists every parameter.
+
+    Examples
+    --------
+    >>> class Toy:
+    ...     __init__ = neural_init(noise_std=0.2, max_epochs=5)
+    >>> toy = Toy(noise_std=0.5)
+    >>> toy.noise_std, toy.max_epochs, toy.latent_dim
+    (0.5, 5, 8)
+    >>> Toy(bogus=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: Toy got unexpected parameter(s) ['bogus'].
+    """
+    defaults = {
+        **own_defaults,
+        **{k: v for k, v in NEURAL_DEFAULTS.items() if k not in own_defaults},
+    }
+
+    def __init__(self, **params: Any) -> None:  # noqa: N807
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {unknown}.")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    __init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(name, kw, default=value) for name, value in defaults.items()],
+        return_annotation=None,
+    )
+    return __init__

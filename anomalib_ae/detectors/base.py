@@ -1,0 +1,233 @@
+"""The one scikit-learn-facing base class of every neural detector."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._scaling import SCALERS, InputScaler
+from anomalib_ae.detectors._validation import validate_rows
+from anomalib_ae.nn.mlp import ACTIVATIONS
+from anomalib_ae.training import (
+    ArrayDataModule,
+    ReconstructionSystem,
+    make_trainer,
+    predict_batches,
+    quiet_lightning,
+)
+
+
+def seed_from(random_state: Any) -> int:
+    """Turn a ``random_state`` (None, int or RandomState) into one integer seed.
+
+    Examples
+    --------
+    >>> seed_from(0) == seed_from(0)
+    True
+    """
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+class BaseDetector(OutlierMixin, BaseEstimator):
+    """Outlier semantics shared by every detector of this package.
+
+    Subclasses implement ``fit`` (setting ``offset_``) and ``_anomaly_scores``
+    (higher = more anomalous); this class derives ``score_samples``,
+    ``decision_function``, ``predict`` and ``anomaly_score`` from them exactly as
+    scikit-learn's outlier detectors do.
+    """
+
+    _parameter_constraints: dict = {
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+    }
+
+    @abstractmethod
+    def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
+        """Anomaly scores (higher = more anomalous) of validated rows ``X``."""
+
+    def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
+        return validate_rows(self, X, reset=reset)
+
+    def _set_offset(self, train_scores: np.ndarray) -> None:
+        """Threshold at the ``contamination`` quantile of the training ``score_samples``."""
+        self.offset_ = float(np.percentile(train_scores, 100.0 * self.contamination))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Normality score of each row: higher means more normal (float64).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return -np.asarray(self._anomaly_scores(self._validate(X, reset=False)), dtype=np.float64)
+
+    def anomaly_score(self, X: Any) -> np.ndarray:
+        """Anomaly score of each row (``-score_samples``): higher means more anomalous."""
+        return -self.score_samples(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Label each row ``-1`` (outlier) or ``+1`` (inlier)."""
+        decision = self.decision_function(X)
+        labels = np.ones(len(decision), dtype=int)
+        labels[decision < 0] = -1
+        return labels
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class BaseNeuralDetector(BaseDetector):
+    """Base of the neural detectors: validation, scaling, seeding, training, scoring.
+
+    A new detector says which net it builds (:meth:`_build_net`), which
+    Lightning system trains it (:meth:`_build_system`) and how a batch is
+    scored (:meth:`_score_batch`); ``fit`` and the scoring methods are shared.
+    See :class:`~anomalib_ae.AutoEncoderDetector` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDetector._parameter_constraints,
+        "hidden_dims": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS)), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
+        "scaler": [StrOptions(set(SCALERS))],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["boolean", Interval(Integral, 0, None, closed="left")],
+        "accelerator": [str],
+        "devices": [Interval(Integral, 1, None, closed="left"), str, list],
+        "precision": [str, Integral, None],
+        "trainer_kwargs": [dict, None],
+    }
+
+    __init__ = neural_init()
+
+    # ---- hooks -------------------------------------------------------------------------
+    @abstractmethod
+    def _build_net(self, n_features: int) -> nn.Module:
+        """The torch net to train, for inputs of width ``n_features``."""
+
+    def _build_system(self, net: nn.Module) -> pl.LightningModule:
+        """The Lightning system that trains ``net``."""
+        return ReconstructionSystem(
+            net, lr=self.lr, weight_decay=self.weight_decay, optimizer=self.optimizer
+        )
+
+    def _score_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Anomaly score (higher = more anomalous) of each row of scaled batch ``x``."""
+        return self._feature_errors_batch(net, x).flatten(1).mean(1)
+
+    def _feature_errors_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Per-feature squared reconstruction error of scaled batch ``x``."""
+        return (net(x) - x).pow(2)
+
+    # ---- fitting -----------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> BaseNeuralDetector:
+        """Train the detector on rows ``X`` (unlabelled; ``y`` is ignored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows; a pandas DataFrame keeps its column names.
+        y : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self
+        """
+        X = self._validate(X, reset=True)
+        seed = seed_from(self.random_state)
+        scaler = InputScaler(self.scaler).fit(X)
+        with torch.random.fork_rng(devices=[]), quiet_lightning(bool(self.verbose)):
+            torch.manual_seed(seed)
+            net = self._build_net(X.shape[1])
+            system = self._build_system(net)
+            datamodule = ArrayDataModule(
+                X,
+                batch_size=self.batch_size,
+                validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+                seed=seed,
+                transform=scaler.transform,
+            )
+            trainer = make_trainer(
+                self.max_epochs,
+                accelerator=self.accelerator,
+                devices=self.devices,
+                precision=self.precision,
+                verbose=bool(self.verbose),
+                early_stopping=self.early_stopping and datamodule.has_validation,
+                patience=self.patience,
+                trainer_kwargs=self.trainer_kwargs,
+            )
+            trainer.fit(system, datamodule=datamodule)
+        self.net_ = net.cpu().eval()
+        self.scaler_ = scaler
+        self.history_ = list(system.history)
+        self.n_epochs_ = len(self.history_)
+        self._set_offset(-self._anomaly_scores(X))
+        return self
+
+    # ---- scoring -----------------------------------------------------------------------
+    def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
+        return predict_batches(
+            lambda x: self._score_batch(self.net_, x),
+            X,
+            batch_size=self.inference_batch_size,
+            transform=self.scaler_.transform,
+        )
+
+    def feature_scores(self, X: Any) -> np.ndarray:
+        """Per-feature squared reconstruction error (in scaled units) of each row.
+
+        The row's anomaly score (``-score_samples``) is the mean over features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        return predict_batches(
+            lambda x: self._feature_errors_batch(self.net_, x),
+            X,
+            batch_size=self.inference_batch_size,
+            transform=self.scaler_.transform,
+        )

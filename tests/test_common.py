@@ -1,0 +1,28 @@
+"""scikit-learn's own estimator checks over every registered detector."""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from anomalib_ae import list_detectors
+from tests.conftest import fast_detector
+
+# Expected failures, each with its reason: {class name: {check name: reason}}. Aim: none.
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+
+
+def _expected_failed_checks(estimator) -> dict[str, str]:
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def _estimators():
+    out = []
+    for name in list_detectors():
+        det = fast_detector(name)
+        out.append(det)
+    return out
+
+
+@parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
