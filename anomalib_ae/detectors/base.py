@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from anomalib_ae.detectors._params import neural_init
@@ -98,12 +98,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return tags
 
 
-class BaseNeuralDetector(BaseDetector):
+class BaseNeuralDetector(TransformerMixin, BaseDetector):
     """Base of the neural detectors: validation, scaling, seeding, training, scoring.
 
     A new detector says which net it builds (:meth:`_build_net`), which
     Lightning system trains it (:meth:`_build_system`) and how a batch is
     scored (:meth:`_score_batch`); ``fit`` and the scoring methods are shared.
+    Every neural detector is also a transformer: :meth:`transform` returns the
+    latent codes (:meth:`_encode_batch`), named by :meth:`get_feature_names_out`.
     See :class:`~anomalib_ae.AutoEncoderDetector` for the parameters.
     """
 
@@ -153,7 +155,27 @@ class BaseNeuralDetector(BaseDetector):
         """Per-feature squared reconstruction error of scaled batch ``x``."""
         return (net(x) - x).pow(2)
 
+    def _encode_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Latent code (deterministic: a VAE's posterior mean) of each row of scaled batch ``x``."""
+        return net.encode(x)
+
+    def _before_training(self, net: nn.Module, datamodule: ArrayDataModule, seed: int) -> None:
+        """Work on the fresh net before the main training (e.g. layer-wise pretraining)."""
+
     # ---- fitting -----------------------------------------------------------------------
+    def _make_trainer(self, max_epochs: int, early_stopping: bool = False) -> pl.Trainer:
+        """A Trainer from the factory with this detector's device and Trainer settings."""
+        return make_trainer(
+            max_epochs,
+            accelerator=self.accelerator,
+            devices=self.devices,
+            precision=self.precision,
+            verbose=bool(self.verbose),
+            early_stopping=early_stopping,
+            patience=self.patience,
+            trainer_kwargs=self.trainer_kwargs,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> BaseNeuralDetector:
         """Train the detector on rows ``X`` (unlabelled; ``y`` is ignored).
@@ -183,21 +205,16 @@ class BaseNeuralDetector(BaseDetector):
                 seed=seed,
                 transform=scaler.transform,
             )
-            trainer = make_trainer(
-                self.max_epochs,
-                accelerator=self.accelerator,
-                devices=self.devices,
-                precision=self.precision,
-                verbose=bool(self.verbose),
-                early_stopping=self.early_stopping and datamodule.has_validation,
-                patience=self.patience,
-                trainer_kwargs=self.trainer_kwargs,
+            self._before_training(net, datamodule, seed)
+            trainer = self._make_trainer(
+                self.max_epochs, early_stopping=self.early_stopping and datamodule.has_validation
             )
             trainer.fit(system, datamodule=datamodule)
         self.net_ = net.cpu().eval()
         self.scaler_ = scaler
         self.history_ = list(system.history)
         self.n_epochs_ = len(self.history_)
+        self._n_features_out = int(self._codes(X[:1]).shape[1])
         self._set_offset(-self._anomaly_scores(X))
         return self
 
@@ -231,3 +248,44 @@ class BaseNeuralDetector(BaseDetector):
             batch_size=self.inference_batch_size,
             transform=self.scaler_.transform,
         )
+
+    # ---- latent codes ------------------------------------------------------------------
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        codes = predict_batches(
+            lambda x: self._encode_batch(self.net_, x).flatten(1),
+            X,
+            batch_size=self.inference_batch_size,
+            transform=self.scaler_.transform,
+        )
+        return codes.reshape(len(X), -1)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Latent code of each row (a VAE's posterior mean), e.g. for similarity search.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of float64, shape (n_samples, n_codes)
+            ``n_codes`` is the code width (``latent_dim`` for the MLP nets).
+        """
+        check_is_fitted(self)
+        return self._codes(self._validate(X, reset=False))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the latent code columns: ``latent0``, ``latent1``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_codes,)
+        """
+        check_is_fitted(self, "_n_features_out")
+        _check_feature_names_in(self, input_features, generate_names=False)
+        return np.asarray([f"latent{i}" for i in range(self._n_features_out)], dtype=object)

@@ -1,0 +1,49 @@
+"""Latent codes of every neural detector: ``transform`` and ``get_feature_names_out``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from anomalib_ae import get_detector
+from tests.conftest import fast_detector
+
+
+def _data(n=60, d=5, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+@pytest.fixture
+def neural_name(detector_name):
+    if not hasattr(get_detector(detector_name), "transform"):
+        pytest.skip(f"{detector_name} has no latent codes")
+    return detector_name
+
+
+def test_transform_shape_dtype_and_names(neural_name):
+    X = _data()
+    det = fast_detector(neural_name, latent_dim=3).fit(X)
+    codes = det.transform(X)
+    assert codes.shape == (len(X), 3)
+    assert codes.dtype == np.float64
+    assert list(det.get_feature_names_out()) == ["latent0", "latent1", "latent2"]
+    np.testing.assert_array_equal(det.transform(X), codes)
+    parts = np.vstack([det.transform(X[:11]), det.transform(X[11:])])
+    np.testing.assert_allclose(parts, codes, rtol=1e-5, atol=1e-6)  # float32 nets
+
+
+def test_transform_before_fit_raises(neural_name):
+    with pytest.raises(NotFittedError):
+        fast_detector(neural_name).transform(_data())
+
+
+def test_transform_in_pipeline_with_pandas_output(neural_name):
+    X = pd.DataFrame(_data(), columns=[f"f{i}" for i in range(5)])
+    pipe = make_pipeline(StandardScaler(), fast_detector(neural_name, latent_dim=2))
+    out = pipe.set_output(transform="pandas").fit_transform(X)
+    assert list(out.columns) == ["latent0", "latent1"]
+    assert out.shape == (len(X), 2)
