@@ -6,11 +6,12 @@ trained with PyTorch Lightning.
 """
 
 from anomalib_ae._version import __version__
-from anomalib_ae.detectors import AutoEncoderDetector
+from anomalib_ae.detectors import AutoEncoderDetector, CooksDistanceDetector
 from anomalib_ae.registry import get_detector, list_detectors, register
 
 __all__ = [
     "AutoEncoderDetector",
+    "CooksDistanceDetector",
     "__version__",
     "get_detector",
     "list_detectors",

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 # name -> "module:Class". Imports are lazy so that listing detectors stays cheap.
 _REGISTRY: dict[str, str] = {
     "autoencoder": "anomalib_ae.detectors.autoencoder:AutoEncoderDetector",
+    "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
 }
 
 

@@ -22,11 +22,17 @@ FAST_PARAMS = {
 
 
 def fast_detector(name: str, **overrides):
-    """A registered detector with the fast settings it accepts, plus ``overrides``."""
+    """A registered detector with the fast settings it accepts, plus ``overrides``.
+
+    An override of a ``FAST_PARAMS`` setting (e.g. ``random_state``,
+    ``batch_size``) is, like the fast settings, applied only to detectors that
+    have it (a closed-form detector has no seed or batches); any other
+    override must be a parameter of the detector.
+    """
     det = get_detector(name)
     accepted = det.get_params(deep=False)
     params = {k: v for k, v in FAST_PARAMS.items() if k in accepted}
-    params.update(overrides)
+    params.update({k: v for k, v in overrides.items() if k in accepted or k not in FAST_PARAMS})
     return det.set_params(**params)
 
 

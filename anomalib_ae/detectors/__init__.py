@@ -2,5 +2,12 @@
 
 from anomalib_ae.detectors.autoencoder import AutoEncoderDetector
 from anomalib_ae.detectors.base import BaseDetector, BaseNeuralDetector
+from anomalib_ae.detectors.cooks import CollinearityWarning, CooksDistanceDetector
 
-__all__ = ["AutoEncoderDetector", "BaseDetector", "BaseNeuralDetector"]
+__all__ = [
+    "AutoEncoderDetector",
+    "BaseDetector",
+    "BaseNeuralDetector",
+    "CollinearityWarning",
+    "CooksDistanceDetector",
+]

@@ -1,0 +1,5 @@
+"""Pure numerical statistics (numpy/scipy only) used by the detectors."""
+
+from anomalib_ae.stats.influence import Influence, LinearState, fit_influence, score_influence
+
+__all__ = ["Influence", "LinearState", "fit_influence", "score_influence"]
