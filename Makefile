@@ -9,12 +9,12 @@ BIN := $(VENV)/bin
 AEOD_DATA_DIR ?= $(wildcard $(abspath ../shared/datasets))
 export AEOD_DATA_DIR
 
-.PHONY: install bench test test-all lint clean
+.PHONY: install bench test test-all lint docs clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
 	touch $@
 
 install: $(BIN)/.installed
@@ -31,5 +31,10 @@ test-all: install
 lint: install
 	$(BIN)/ruff check anomalib_ae tests benchmarks
 
+# The documentation site (docs/_build/html); warnings are errors. Pages with code and the
+# notebooks are executed (cached in docs/_build/.jupyter_cache); AEOD_DOCS_EXECUTE=off skips that.
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) aeod-results .pytest_cache
+	rm -rf $(VENV) aeod-results .pytest_cache docs/_build docs/api/generated docs/api/index.rst

@@ -1,0 +1,130 @@
+"""Sphinx configuration of the anomalib_ae documentation.
+
+Build with ``make docs`` (warnings are errors). Markdown pages are read by
+MyST; pages with ``{code-cell}`` blocks and the notebooks in ``notebooks/`` are
+executed during the build (MyST-NB), so every figure comes from the code shown.
+The API reference page is written here from ``anomalib_ae.__all__`` so that a
+newly exported class or function appears without editing the docs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+
+import anomalib_ae
+from anomalib_ae.detectors.base import BaseDetector
+
+project = "anomalib_ae"
+author = "The anomalib_ae developers"
+copyright = "2026, The anomalib_ae developers"
+release = version = anomalib_ae.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_nb",
+    "sphinxcontrib.bibtex",
+    "sphinx_copybutton",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
+templates_path = ["_templates"]
+
+# ---- API reference: autodoc + numpydoc -----------------------------------------------------
+autosummary_generate = True
+autodoc_typehints = "none"  # numpydoc's "param : type" says it once
+autodoc_member_order = "groupwise"
+numpydoc_show_class_members = False  # the class template lists the members itself
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# ---- MyST / MyST-NB ------------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+nb_execution_mode = os.environ.get("AEOD_DOCS_EXECUTE", "cache")  # "off" for a quick build
+nb_execution_timeout = 600
+nb_execution_in_temp = True  # nothing a page writes lands in docs/
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# ---- citations -----------------------------------------------------------------------------
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
+
+# ---- HTML ----------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = f"anomalib_ae {release}"
+html_static_path: list[str] = []
+
+# ---- the API page, from anomalib_ae.__all__ -----------------------------------------------
+API_INTRO = """\
+API reference
+=============
+
+Everything below is importable from the top-level package, e.g.
+``from anomalib_ae import AutoEncoderDetector``. The pages are generated from
+the docstrings; every example in them is run by the test suite
+(``pytest --doctest-modules``).
+
+.. currentmodule:: anomalib_ae
+"""
+
+EXTENDING = """
+Writing a detector
+------------------
+
+The bases a new detector subclasses (see :doc:`../guide/extending`).
+
+.. autosummary::
+   :toctree: generated
+   :template: class.rst
+
+   detectors.BaseDetector
+   detectors.BaseNeuralDetector
+"""
+
+
+def _api_groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {"Detectors": [], "Other classes": [], "Functions": []}
+    for name in sorted(anomalib_ae.__all__, key=str.lower):
+        obj = getattr(anomalib_ae, name)
+        if name.startswith("__"):
+            continue
+        if inspect.isclass(obj) and issubclass(obj, BaseDetector):
+            groups["Detectors"].append(name)
+        elif inspect.isclass(obj):
+            groups["Other classes"].append(name)
+        elif callable(obj):
+            groups["Functions"].append(name)
+    return groups
+
+
+def _section(title: str, names: list[str], template: str | None) -> str:
+    lines = [title, "-" * len(title), "", ".. autosummary::", "   :toctree: generated"]
+    if template:
+        lines.append(f"   :template: {template}")
+    lines += ["", *(f"   {name}" for name in names), ""]
+    return "\n".join(lines)
+
+
+def write_api_page(path: Path) -> None:
+    """Write ``api/index.rst`` (git-ignored) listing every public name."""
+    parts = [API_INTRO]
+    for title, names in _api_groups().items():
+        if names:
+            parts.append(_section(title, names, None if title == "Functions" else "class.rst"))
+    parts.append(EXTENDING)
+    text = "\n".join(parts)
+    if not path.exists() or path.read_text() != text:  # keep the mtime when nothing changed
+        path.write_text(text)
+
+
+write_api_page(Path(__file__).parent / "api" / "index.rst")
