@@ -6,12 +6,19 @@ trained with PyTorch Lightning.
 """
 
 from anomalib_ae._version import __version__
-from anomalib_ae.detectors import AutoEncoderDetector, CooksDistanceDetector
+from anomalib_ae.detectors import (
+    AutoEncoderDetector,
+    CooksDistanceDetector,
+    DenoisingAutoEncoderDetector,
+    VAEDetector,
+)
 from anomalib_ae.registry import get_detector, list_detectors, register
 
 __all__ = [
     "AutoEncoderDetector",
     "CooksDistanceDetector",
+    "DenoisingAutoEncoderDetector",
+    "VAEDetector",
     "__version__",
     "get_detector",
     "list_detectors",

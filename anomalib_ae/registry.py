@@ -10,6 +10,8 @@ from sklearn.base import BaseEstimator
 # name -> "module:Class". Imports are lazy so that listing detectors stays cheap.
 _REGISTRY: dict[str, str] = {
     "autoencoder": "anomalib_ae.detectors.autoencoder:AutoEncoderDetector",
+    "denoising_autoencoder": "anomalib_ae.detectors.denoising:DenoisingAutoEncoderDetector",
+    "vae": "anomalib_ae.detectors.vae:VAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
 }
 

@@ -3,6 +3,8 @@
 from anomalib_ae.detectors.autoencoder import AutoEncoderDetector
 from anomalib_ae.detectors.base import BaseDetector, BaseNeuralDetector
 from anomalib_ae.detectors.cooks import CollinearityWarning, CooksDistanceDetector
+from anomalib_ae.detectors.denoising import DenoisingAutoEncoderDetector
+from anomalib_ae.detectors.vae import VAEDetector
 
 __all__ = [
     "AutoEncoderDetector",
@@ -10,4 +12,6 @@ __all__ = [
     "BaseNeuralDetector",
     "CollinearityWarning",
     "CooksDistanceDetector",
+    "DenoisingAutoEncoderDetector",
+    "VAEDetector",
 ]

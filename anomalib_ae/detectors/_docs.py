@@ -72,6 +72,9 @@ net_ : torch.nn.Module
         Per-epoch ``train_loss`` (and ``val_loss``).
     n_epochs_ : int
         Epochs actually run.
+    seed_ : int
+        The integer seed ``fit`` derived from ``random_state`` (weights,
+        shuffling, training noise, and the VAE's Monte-Carlo scoring draws).
     offset_ : float
         Threshold on ``score_samples``: the ``contamination`` quantile of the
         training scores.

@@ -214,6 +214,7 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
         self.scaler_ = scaler
         self.history_ = list(system.history)
         self.n_epochs_ = len(self.history_)
+        self.seed_ = seed
         self._n_features_out = int(self._codes(X[:1]).shape[1])
         self._set_offset(-self._anomaly_scores(X))
         return self
