@@ -154,6 +154,11 @@ def test_collinear_multi_target_zeroes_exactly_fitted_targets():
     # Column 0 is the only one not in the exact relation: its regression on the rest.
     ref = _sm_influence(X[:, :3], 0)
     np.testing.assert_allclose(det.cooks_distance_, ref.cooks_distance[0], atol=TOL)
+    for infl in (det.influence(), det.influence(X[:7])):
+        assert all(np.isfinite(a).all() for a in infl)
+        np.testing.assert_array_equal(infl.cooks_distance[:, 1:], 0.0)
+        np.testing.assert_array_equal(infl.pvalue[:, 1:], 1.0)
+        np.testing.assert_allclose(infl.leverage[:, 1], infl.leverage[:, 3])
 
 
 @pytest.mark.parametrize("n_rows", [1, 2, 3])

@@ -20,7 +20,9 @@ from anomalib_ae.stats.influence import (
     Degeneracies,
     Influence,
     LinearState,
+    cooks_pvalues,
     fit_influence,
+    new_row_cooks_distance,
     score_influence,
 )
 
@@ -208,7 +210,7 @@ class CooksDistanceDetector(BaseDetector):
         self
         """
         X = self._validate(X, reset=True)
-        state, influence, degeneracies = fit_influence(X, self._target_indices())
+        state, influence, degeneracies = fit_influence(X, self._target_indices(), pvalues=False)
         self._warn_degenerate(degeneracies)
         self.location_ = state.location
         self.scale_ = state.scale
@@ -299,8 +301,8 @@ class CooksDistanceDetector(BaseDetector):
                 stacklevel=_caller_stacklevel(),
             )
 
-    def _aggregate(self, per_target: np.ndarray) -> np.ndarray:
-        used = per_target[:, self.informative_targets_]
+    def _aggregate(self, per_target: np.ndarray, *, informative_only: bool = False) -> np.ndarray:
+        used = per_target if informative_only else per_target[:, self.informative_targets_]
         if used.shape[1] == 0:
             return np.zeros(len(per_target))
         return used.max(axis=1) if self.aggregate == "max" else used.mean(axis=1)
@@ -319,7 +321,8 @@ class CooksDistanceDetector(BaseDetector):
         )
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
-        return self._aggregate(score_influence(self._state(), X).cooks_distance)
+        distance = new_row_cooks_distance(self._state(), X)
+        return self._aggregate(distance, informative_only=True)
 
     def influence(self, X: Any = None) -> Influence:
         """Cook's distance, its p-value, leverage and studentised residual per row and target.
@@ -343,14 +346,15 @@ class CooksDistanceDetector(BaseDetector):
         check_is_fitted(self)
         if X is not None:
             return score_influence(self._state(), self._validate(X, reset=False))
-        n, k = self.n_samples_fit_, self.n_params_
-        pvalue = np.ones_like(self.cooks_distance_per_target_)
-        inf = self.informative_targets_
-        if inf.any():
-            pvalue[:, inf] = stats.f.sf(self.cooks_distance_per_target_[:, inf], k, n - k)
+        k = self.n_params_
         return Influence(
             self.cooks_distance_per_target_.copy(),
-            pvalue,
+            cooks_pvalues(
+                self.cooks_distance_per_target_,
+                self.informative_targets_,
+                k,
+                self.n_samples_fit_ - k,
+            ),
             self.leverage_.copy(),
             self.studentized_residuals_.copy(),
         )

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, special
 
 ALIAS_TOL = 1e-7
 """A column whose distance from the span of the columns kept before it is below
@@ -51,10 +51,13 @@ _CONSTANT_RTOL = 1e4 * np.finfo(np.float64).eps
 
 
 class Influence(NamedTuple):
-    """Per-row, per-target influence measures, each of shape (n_rows, n_targets)."""
+    """Per-row, per-target influence measures, each of shape (n_rows, n_targets).
+
+    ``pvalue`` is None when it was not asked for (it is the costly part).
+    """
 
     cooks_distance: np.ndarray
-    pvalue: np.ndarray
+    pvalue: np.ndarray | None
     leverage: np.ndarray
     studentized_residual: np.ndarray
 
@@ -93,8 +96,24 @@ class Degeneracies:
     n_exact_rows: int
 
 
+def cooks_pvalues(
+    distance: np.ndarray, informative: np.ndarray, n_params: int, df: int
+) -> np.ndarray:
+    """P-values of Cook's distances under F(n_params, df); 1 for uninformative targets.
+
+    Examples
+    --------
+    >>> cooks_pvalues(np.array([[0.0, 5.0]]), np.array([True, False]), 3, 10)
+    array([[1., 1.]])
+    """
+    pvalue = np.ones_like(distance)
+    if informative.any():
+        pvalue[:, informative] = special.fdtrc(n_params, df, distance[:, informative])
+    return pvalue
+
+
 def fit_influence(
-    X: np.ndarray, targets: np.ndarray
+    X: np.ndarray, targets: np.ndarray, *, pvalues: bool = True
 ) -> tuple[LinearState, Influence, Degeneracies]:
     """Regress each column in ``targets`` on all other columns of ``X`` (with an intercept).
 
@@ -109,6 +128,8 @@ def fit_influence(
     X : ndarray of shape (n_samples, n_features)
     targets : ndarray of int
         Columns to regress on the others.
+    pvalues : bool, default=True
+        Also compute the p-values (F(k, n - k)).
 
     Returns
     -------
@@ -152,31 +173,26 @@ def fit_influence(
             informative[i] = not np.any(np.abs(coef[p]) * own > ALIAS_TOL)
     n_params = len(kept)
 
-    shape = (n, len(targets))
-    cooks = np.zeros(shape)
-    pvalue = np.ones(shape)
-    leverage = np.repeat(leverage_full[:, None], len(targets), axis=1)
-    student = np.zeros(shape)
+    p = pos[informative]
+    pjj = np.diag(gram_inv)[p]
+    resid = rows_p[:, p] / pjj
+    resid2 = resid**2
+    sse = resid2.sum(axis=0)
+    h = leverage_full[:, None] - resid2 * pjj
+    df = n - n_params
+    one_minus = 1.0 - h
+    exact = one_minus <= LEVERAGE_TOL
+    n_exact = int(exact.sum())
+    if n_exact:
+        one_minus[exact] = 1.0
+    cooks = resid2 * h * (df / max(n_params, 1) / sse) / one_minus**2
+    cooks[exact] = 0.0
+    student = _external_student(resid, resid2, one_minus, sse, df, exact)
     rss = np.zeros(len(targets))
-    n_exact = 0
-    if informative.any():
-        p = pos[informative]
-        pjj = np.diag(gram_inv)[p]
-        resid = rows_p[:, p] / pjj
-        sse = np.einsum("ij,ij->j", resid, resid)
-        h = leverage_full[:, None] - resid**2 * pjj
-        df = n - n_params
-        mse = sse / df
-        one_minus = 1.0 - h
-        exact = one_minus <= LEVERAGE_TOL
-        n_exact = int(exact.sum())
-        safe = np.where(exact, 1.0, one_minus)
-        d_ij = np.where(exact, 0.0, resid**2 * h / (n_params * mse * safe**2))
-        cooks[:, informative] = d_ij
-        pvalue[:, informative] = stats.f.sf(d_ij, n_params, df)
-        leverage[:, informative] = h
-        student[:, informative] = _external_student(resid, safe, sse, df, exact)
-        rss[informative] = sse * scale[targets[informative]] ** 2
+    rss[informative] = sse * scale[targets[informative]] ** 2
+    cooks = _scatter(cooks, informative, 0.0)
+    leverage = _scatter(h, informative, leverage_full[:, None])
+    student = _scatter(student, informative, 0.0)
 
     state = LinearState(
         location=location,
@@ -195,6 +211,7 @@ def fit_influence(
         uninformative_targets=targets[~informative],
         n_exact_rows=n_exact,
     )
+    pvalue = cooks_pvalues(cooks, informative, n_params, n - n_params) if pvalues else None
     return state, Influence(cooks, pvalue, leverage, student), degeneracies
 
 
@@ -231,17 +248,63 @@ def _factorise(Z: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _external_student(
-    resid: np.ndarray, one_minus: np.ndarray, sse: np.ndarray, df: int, exact: np.ndarray
+    resid: np.ndarray,
+    resid2: np.ndarray,
+    one_minus: np.ndarray,
+    sse: np.ndarray,
+    df: int,
+    exact: np.ndarray,
 ) -> np.ndarray:
     """Externally studentised residuals; 0 where the deleted fit is exact (undefined)."""
     if df <= 1:
         return np.zeros_like(resid)
-    s2_del = (sse - resid**2 / one_minus) / (df - 1)
-    ok = ~exact & (s2_del > 1e-12 * sse / df)
-    return np.where(ok, resid / np.sqrt(np.where(ok, s2_del * one_minus, 1.0)), 0.0)
+    s2_del_one_minus = (sse - resid2 / one_minus) * one_minus / (df - 1)
+    ok = ~exact & (s2_del_one_minus > 1e-12 * sse / df * one_minus)
+    if ok.all():
+        return resid / np.sqrt(s2_del_one_minus)
+    return np.where(ok, resid / np.sqrt(np.where(ok, s2_del_one_minus, 1.0)), 0.0)
 
 
-def score_influence(state: LinearState, X: np.ndarray) -> Influence:
+def _scatter(values: np.ndarray, mask: np.ndarray, fill: float | np.ndarray) -> np.ndarray:
+    """Columns ``values`` placed at ``mask`` among ``len(mask)`` columns filled with ``fill``."""
+    if mask.all():
+        return values
+    out = np.empty((len(values), len(mask)))
+    out[...] = fill
+    out[:, mask] = values
+    return out
+
+
+def _new_row_terms(state: LinearState, X: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Prediction residuals, ``q`` per informative target, and ``q`` of the whole design."""
+    X = np.asarray(X, dtype=np.float64)
+    cols = state.kept_columns
+    u = (X[:, cols] - state.location[cols]) / state.scale[cols]
+    v = u @ state.gram_inv
+    quad = 1.0 / state.n_samples + np.einsum("ij,ij->i", u, v)
+    p = state.target_positions()
+    inv_pjj = 1.0 / np.diag(state.gram_inv)[p]
+    vp = v[:, p]
+    resid = vp * inv_pjj
+    q = quad[:, None] - vp * resid
+    return resid, q, quad
+
+
+def new_row_cooks_distance(state: LinearState, X: np.ndarray) -> np.ndarray:
+    """Cook's distance of each row of ``X`` if added alone to the fit, per informative target.
+
+    The lean part of :func:`score_influence` that scoring needs: shape
+    (n_rows, n_informative_targets).
+    """
+    resid, q, _ = _new_row_terms(state, X)
+    sse = state.rss[state.informative] / state.scale[state.targets[state.informative]] ** 2
+    n, k = state.n_samples, state.n_params
+    # r^2 q / ((1 + q) k MSE_new) with MSE_new = (SSE + r^2 / (1 + q)) / (n + 1 - k)
+    resid2 = resid**2
+    return resid2 * q * ((n + 1 - k) / max(k, 1)) / ((1.0 + q) * sse + resid2)
+
+
+def score_influence(state: LinearState, X: np.ndarray, *, pvalues: bool = True) -> Influence:
     """Influence each row of ``X`` would have if it were added to the fit alone.
 
     Leverage, residual and Cook's distance of the row in the fit refitted on
@@ -255,11 +318,12 @@ def score_influence(state: LinearState, X: np.ndarray) -> Influence:
     state : LinearState
         From :func:`fit_influence`.
     X : ndarray of shape (n_rows, n_features)
+    pvalues : bool, default=True
+        Also compute the p-values, from F(k, n + 1 - k) (the refit's degrees of freedom).
 
     Returns
     -------
     Influence
-        p-values from F(k, n + 1 - k), the refit's degrees of freedom.
 
     Examples
     --------
@@ -270,31 +334,13 @@ def score_influence(state: LinearState, X: np.ndarray) -> Influence:
     >>> score_influence(state, np.array([[0.0, 0.0, 10.0]])).cooks_distance.shape
     (1, 3)
     """
-    X = np.asarray(X, dtype=np.float64)
-    n_rows, n_targets = len(X), len(state.targets)
-    cols = state.kept_columns
-    u = (X[:, cols] - state.location[cols]) / state.scale[cols]
-    v = u @ state.gram_inv
-    quad = 1.0 / state.n_samples + np.einsum("ij,ij->i", u, v)
-
-    shape = (n_rows, n_targets)
-    cooks = np.zeros(shape)
-    pvalue = np.ones(shape)
-    leverage = np.repeat((quad / (1.0 + quad))[:, None], n_targets, axis=1)
-    student = np.zeros(shape)
     inf = state.informative
-    if inf.any():
-        p = state.target_positions()
-        pjj = np.diag(state.gram_inv)[p]
-        resid = v[:, p] / pjj
-        q = quad[:, None] - v[:, p] ** 2 / pjj
-        sse = state.rss[inf] / state.scale[state.targets[inf]] ** 2
-        n, k = state.n_samples, state.n_params
-        mse = sse / (n - k)
-        mse_new = (sse + resid**2 / (1.0 + q)) / (n + 1 - k)
-        d_ij = resid**2 * q / ((1.0 + q) * k * mse_new)
-        cooks[:, inf] = d_ij
-        pvalue[:, inf] = stats.f.sf(d_ij, k, n + 1 - k)
-        leverage[:, inf] = q / (1.0 + q)
-        student[:, inf] = resid / np.sqrt(mse * (1.0 + q))
+    resid, q, quad = _new_row_terms(state, X)
+    sse = state.rss[inf] / state.scale[state.targets[inf]] ** 2
+    mse = sse / (state.n_samples - state.n_params) if inf.any() else sse
+    cooks = _scatter(new_row_cooks_distance(state, X), inf, 0.0)
+    leverage = _scatter(q / (1.0 + q), inf, (quad / (1.0 + quad))[:, None])
+    student = _scatter(resid / np.sqrt(mse * (1.0 + q)), inf, 0.0)
+    df_new = state.n_samples + 1 - state.n_params
+    pvalue = cooks_pvalues(cooks, inf, state.n_params, df_new) if pvalues else None
     return Influence(cooks, pvalue, leverage, student)
