@@ -1,0 +1,282 @@
+"""The benchmark report: Markdown tables (also printed to the terminal) and PNG plots.
+
+Given an output directory holding ``results.csv`` (and ``run.json``, written
+by the runner), :func:`write_report` writes ``report.md``, ``cd_auroc.png``
+(critical-difference diagram, see :mod:`~anomalib_ae.bench.ranking`) and
+``box_auroc.png`` (AUROC over every dataset x seed, per detector).
+
+Rows with status ``ok`` or ``warning`` carry metrics; ``error`` rows are listed
+in a table of problems. A detector's score on a dataset is its mean over seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anomalib_ae.bench.metrics import METRICS
+from anomalib_ae.bench.plots import box_plot, cd_diagram
+from anomalib_ae.bench.ranking import (
+    average_ranks,
+    complete_blocks,
+    critical_difference,
+    wilcoxon_vs_best,
+)
+from anomalib_ae.bench.store import ResultStore
+
+RESULTS = "results.csv"
+RUN_INFO = "run.json"
+_PACKAGES = ("anomalib_ae", "torch", "pytorch-lightning", "scikit-learn", "pyod", "numpy", "scipy")
+
+
+def environment() -> dict:
+    """Package versions and machine description for a report header."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def record_run(output: str | Path, suite: str, argv: list[str] | None = None) -> dict:
+    """Add this invocation (command, date, environment) to ``output/run.json``."""
+    path = Path(output) / RUN_INFO
+    info = json.loads(path.read_text()) if path.exists() else {"suite": suite, "runs": []}
+    command = "aeod " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
+    info["runs"].append(
+        {"command": command, "date": _now(), **environment()},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(info, indent=2))
+    return info
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def load_results(output: str | Path) -> pd.DataFrame:
+    """The rows of ``output/results.csv`` with numeric metric columns."""
+    path = Path(output) / RESULTS
+    if not path.exists():
+        raise ValueError(f"No results in {output}: {path} does not exist; run `aeod bench` first.")
+    frame = pd.DataFrame(ResultStore(path).read())
+    if frame.empty:
+        raise ValueError(f"{path} holds no finished jobs yet.")
+    for col in (*METRICS, "fit_seconds", "score_seconds", "peak_memory_mb", "seed"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
+
+
+def markdown_table(frame: pd.DataFrame, index_name: str = "") -> str:
+    """A GitHub-flavoured Markdown table of ``frame`` (strings as given, floats to 3 places)."""
+    header = [index_name or (frame.index.name or "")] + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for idx, row in frame.iterrows():
+        cells = [str(idx)] + [_cell(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def per_dataset_table(ok: pd.DataFrame, metric: str, order: list[str]) -> pd.DataFrame:
+    """``mean ± std`` over seeds of ``metric`` for each dataset x detector (best in bold)."""
+    stats = ok.groupby(["dataset", "detector"])[metric].agg(["mean", "std"])
+    means = stats["mean"].unstack()
+    stds = stats["std"].unstack()
+    table = pd.DataFrame(index=means.index, columns=order, dtype=object)
+    for ds in means.index:
+        best = means.loc[ds].max()
+        for det in order:
+            m = means.loc[ds].get(det, np.nan)
+            if pd.isna(m):
+                table.loc[ds, det] = "–"
+                continue
+            s = stds.loc[ds].get(det, np.nan)
+            text = f"{m:.3f}" if pd.isna(s) else f"{m:.3f} ± {s:.3f}"
+            table.loc[ds, det] = f"**{text}**" if np.isclose(m, best) else text
+    table.index.name = "dataset"
+    return table
+
+
+def summary(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Per-detector summary (means, ranks, wins, Wilcoxon vs best) and the ranking details."""
+    ok = frame[frame["status"].isin(["ok", "warning"])]
+    detectors = sorted(frame["detector"].unique())
+    auroc = ok.groupby(["dataset", "detector"])["auroc"].mean().unstack().reindex(columns=detectors)
+    auprc = ok.groupby(["dataset", "detector"])["auprc"].mean().unstack().reindex(columns=detectors)
+    blocks, dropped_det, dropped_ds = complete_blocks(auroc)
+    ranks = average_ranks(blocks) if len(blocks) else pd.Series(dtype=float)
+    best = ranks.index[0] if len(ranks) else None
+    wilcoxon = (
+        wilcoxon_vs_best(blocks, best) if best is not None and len(blocks) > 1 else pd.DataFrame()
+    )
+    wins = (blocks.eq(blocks.max(axis=1), axis=0)).sum() if len(blocks) else pd.Series(dtype=int)
+    counts = frame.groupby(["detector", "status"]).size().unstack(fill_value=0)
+    table = pd.DataFrame(index=detectors)
+    table["mean AUROC"] = auroc.mean()
+    table["mean AUPRC"] = auprc.mean()
+    table["avg rank"] = ranks.reindex(detectors)
+    table["wins"] = wins.reindex(detectors)
+    table["p (Wilcoxon vs best, Holm)"] = (
+        wilcoxon["p_holm"].reindex(detectors) if len(wilcoxon) else np.nan
+    )
+    table["fit s (mean)"] = ok.groupby("detector")["fit_seconds"].mean().reindex(detectors)
+    table["peak MiB (median)"] = (
+        ok.groupby("detector")["peak_memory_mb"].median().reindex(detectors)
+    )
+    table["jobs ok/warn/err"] = [
+        "/".join(str(int(counts.loc[d].get(s, 0))) for s in ("ok", "warning", "error"))
+        for d in detectors
+    ]
+    order = list(ranks.index) + [d for d in detectors if d not in ranks.index]
+    table = table.loc[order]
+    table["wins"] = table["wins"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    table.index.name = "detector"
+    details = {
+        "ranks": ranks,
+        "blocks": blocks,
+        "best": best,
+        "cd": critical_difference(len(ranks), len(blocks)),
+        "dropped_detectors": dropped_det,
+        "dropped_datasets": dropped_ds,
+        "order": order,
+    }
+    return table, details
+
+
+def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Error and warning rows grouped by dataset, detector, status and message."""
+    bad = frame[frame["status"].isin(["error", "warning"])].copy()
+    if bad.empty:
+        return pd.DataFrame()
+    bad["message"] = bad["error"].str.slice(0, 160)
+    grouped = bad.groupby(["dataset", "detector", "status", "message"]).size().rename("jobs")
+    return grouped.reset_index().set_index("dataset")
+
+
+def _header(output: Path) -> list[str]:
+    info_path = output / RUN_INFO
+    info = json.loads(info_path.read_text()) if info_path.exists() else {"runs": []}
+    lines = [f"# Benchmark report: {info.get('suite', output.name)}", ""]
+    runs = info.get("runs", [])
+    if runs:
+        lines.append("Produced by (each invocation that added rows; re-runs resume):")
+        lines.append("")
+        lines += [f"- `{run['command']}` on {run['date']}" for run in runs]
+        env = runs[-1]
+    else:
+        env = environment()
+    lines += [
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
+        "",
+        f"Machine: {env['platform']}, {env['processor']}, {env['cpu_count']} CPUs, "
+        f"Python {env['python']}",
+        "",
+        f"Report rendered {_now()}.",
+        "",
+    ]
+    return lines
+
+
+def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
+    """Build the report of ``output``: (Markdown text, terminal text); writes the PNGs."""
+    output = Path(output)
+    frame = load_results(output)
+    table, details = summary(frame)
+    ok = frame[frame["status"].isin(["ok", "warning"])]
+    n_ds, n_seeds = frame["dataset"].nunique(), frame["seed"].nunique()
+    sections = [
+        "## Summary",
+        "",
+        f"{len(frame)} jobs: {frame['dataset'].nunique()} datasets x {frame['detector'].nunique()} "
+        f"detectors x {n_seeds} seed(s), protocol(s) {', '.join(sorted(frame['protocol'].unique()))}. "
+        "Means are over datasets of the per-dataset mean over seeds. Average rank by AUROC "
+        f"(1 = best) over the {len(details['blocks'])} datasets where every ranked detector has a "
+        "result; wins = datasets where the detector has the best mean AUROC (ties count for each); "
+        f"p = Wilcoxon signed-rank test against the best-ranked detector ({details['best']}) over "
+        "datasets, Holm-adjusted.",
+        "",
+        markdown_table(table),
+        "",
+    ]
+    if details["dropped_detectors"] or details["dropped_datasets"]:
+        sections += [
+            "Left out of the ranking (missing results): detectors "
+            f"{details['dropped_detectors'] or 'none'}; datasets {details['dropped_datasets'] or 'none'}.",
+            "",
+        ]
+    terminal = [markdown_table(table)]
+    if plots and len(details["ranks"]) >= 2:
+        cd_diagram(
+            details["ranks"],
+            details["cd"],
+            output / "cd_auroc.png",
+            f"Average AUROC rank over {len(details['blocks'])} datasets (Nemenyi CD, alpha=0.05)",
+        )
+        sections += [
+            "## Critical-difference diagram (AUROC)",
+            "",
+            f"Nemenyi critical difference at alpha = 0.05: CD = {details['cd']:.2f} for "
+            f"{len(details['ranks'])} detectors over {len(details['blocks'])} datasets (Demsar 2006); "
+            "detectors joined by a bar are not significantly different.",
+            "",
+            "![critical-difference diagram](cd_auroc.png)",
+            "",
+        ]
+    if plots and not ok.empty:
+        box_plot(
+            ok[["detector", "auroc"]].rename(columns={"auroc": "value"}),
+            output / "box_auroc.png",
+            "AUROC",
+            "AUROC over every dataset x seed",
+        )
+        sections += ["## AUROC distribution", "", "![AUROC box plots](box_auroc.png)", ""]
+    for metric, label in (("auroc", "AUROC"), ("auprc", "AUPRC")):
+        tab = per_dataset_table(ok, metric, details["order"]) if not ok.empty else pd.DataFrame()
+        sections += [f"## {label} per dataset (mean ± std over seeds; best in bold)", ""]
+        sections += [markdown_table(tab) if not tab.empty else "No successful jobs.", ""]
+    issues = problems_table(frame)
+    sections += ["## Errors and warnings", ""]
+    sections += [markdown_table(issues) if not issues.empty else "None.", ""]
+    if not issues.empty:
+        terminal += [
+            "",
+            f"{len(frame[frame['status'] == 'error'])} error row(s), "
+            f"{len(frame[frame['status'] == 'warning'])} warning row(s); see report.md.",
+        ]
+    terminal.insert(0, f"{n_ds} datasets, {len(frame)} jobs")
+    return "\n".join(_header(output) + sections), "\n".join(terminal)
+
+
+def write_report(output: str | Path, plots: bool = True) -> tuple[Path, str]:
+    """Write ``output/report.md`` (and the plots); return its path and the terminal text."""
+    markdown, terminal = render(output, plots)
+    path = Path(output) / "report.md"
+    path.write_text(markdown, encoding="utf-8")
+    return path, terminal
