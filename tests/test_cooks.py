@@ -161,6 +161,20 @@ def test_collinear_multi_target_zeroes_exactly_fitted_targets():
         np.testing.assert_allclose(infl.leverage[:, 1], infl.leverage[:, 3])
 
 
+def test_leverage_one_row_gets_zero_not_nan():
+    X = _data(d=3)
+    dummy = np.zeros(len(X))
+    dummy[4] = 1.0  # only row 4 identifies this coefficient: the fit passes through it
+    X = np.column_stack([X, dummy])
+    with pytest.warns(CollinearityWarning, match="leverage 1"):
+        det = CooksDistanceDetector(target=0).fit(X)
+    assert det.cooks_distance_[4] == 0.0
+    assert det.leverage_[4, 0] == pytest.approx(1.0)
+    keep = np.arange(len(X)) != 4  # statsmodels gives NaN there; elsewhere the same values
+    ref = _sm_influence(X, 0).cooks_distance[0]
+    np.testing.assert_allclose(det.cooks_distance_[keep], ref[keep], atol=TOL)
+
+
 @pytest.mark.parametrize("n_rows", [1, 2, 3])
 def test_no_more_rows_than_parameters_gives_zero_with_a_warning(n_rows):
     X = _data(n=n_rows, d=3)
