@@ -8,19 +8,23 @@ trained with PyTorch Lightning.
 from anomalib_ae._version import __version__
 from anomalib_ae.detectors import (
     AutoEncoderDetector,
+    ContractiveAutoEncoderDetector,
     CooksDistanceDetector,
     DenoisingAutoEncoderDetector,
     VAEDetector,
 )
+from anomalib_ae.persistence import load
 from anomalib_ae.registry import get_detector, list_detectors, register
 
 __all__ = [
     "AutoEncoderDetector",
+    "ContractiveAutoEncoderDetector",
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
     "VAEDetector",
     "__version__",
     "get_detector",
     "list_detectors",
+    "load",
     "register",
 ]

@@ -15,9 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
+from anomalib_ae.detectors._faults import unfitted_on_failure
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._scaling import SCALERS, InputScaler
-from anomalib_ae.detectors._validation import validate_rows
+from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
 from anomalib_ae.nn.mlp import ACTIVATIONS
 from anomalib_ae.training import (
     ArrayDataModule,
@@ -52,6 +53,13 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
     }
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every detector's ``fit`` either finishes or leaves it unfitted (see _faults.py).
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if fit is not None and not hasattr(fit, "__wrapped_unfitted_on_failure__"):
+            cls.fit = unfitted_on_failure(fit)
+
     @abstractmethod
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         """Anomaly scores (higher = more anomalous) of validated rows ``X``."""
@@ -75,7 +83,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        return -np.asarray(self._anomaly_scores(self._validate(X, reset=False)), dtype=np.float64)
+        scores = np.asarray(self._anomaly_scores(self._validate(X, reset=False)), dtype=np.float64)
+        return -check_finite_scores(scores)
 
     def anomaly_score(self, X: Any) -> np.ndarray:
         """Anomaly score of each row (``-score_samples``): higher means more anomalous."""
@@ -84,6 +93,20 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
         return self.score_samples(X) - self.offset_
+
+    def save(self, path: Any) -> None:
+        """Write the fitted detector to one file; read it back with :func:`anomalib_ae.load`.
+
+        The file holds JSON metadata and the weights as tensors, never pickled
+        code (see :mod:`anomalib_ae.persistence`).
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+        """
+        from anomalib_ae.persistence import save
+
+        save(self, path)
 
     def predict(self, X: Any) -> np.ndarray:
         """Label each row ``-1`` (outlier) or ``+1`` (inlier)."""
@@ -162,6 +185,13 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
     def _before_training(self, net: nn.Module, datamodule: ArrayDataModule, seed: int) -> None:
         """Work on the fresh net before the main training (e.g. layer-wise pretraining)."""
 
+    def _n_epochs(self, n_train: int) -> int:
+        """Epochs of the main training for ``n_train`` training rows (default: ``max_epochs``)."""
+        return self.max_epochs
+
+    def _calibrate(self, X: np.ndarray) -> None:
+        """Fit score calibration on the training rows after training, before the threshold."""
+
     # ---- fitting -----------------------------------------------------------------------
     def _make_trainer(self, max_epochs: int, early_stopping: bool = False) -> pl.Trainer:
         """A Trainer from the factory with this detector's device and Trainer settings."""
@@ -205,17 +235,26 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
                 seed=seed,
                 transform=scaler.transform,
             )
+            if self.batch_norm and len(datamodule.train_X) < 2:
+                raise ValueError(
+                    "batch_norm=True needs at least 2 training rows, got 1 sample; "
+                    "pass more rows or set batch_norm=False."
+                )
             self._before_training(net, datamodule, seed)
             trainer = self._make_trainer(
-                self.max_epochs, early_stopping=self.early_stopping and datamodule.has_validation
+                self._n_epochs(len(datamodule.train_X)),
+                early_stopping=self.early_stopping and datamodule.has_validation,
             )
             trainer.fit(system, datamodule=datamodule)
+            if trainer.interrupted:  # Lightning versions that swallow Ctrl+C
+                raise KeyboardInterrupt
         self.net_ = net.cpu().eval()
         self.scaler_ = scaler
         self.history_ = list(system.history)
         self.n_epochs_ = len(self.history_)
         self.seed_ = seed
         self._n_features_out = int(self._codes(X[:1]).shape[1])
+        self._calibrate(X)
         self._set_offset(-self._anomaly_scores(X))
         return self
 
@@ -243,12 +282,13 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
         """
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return predict_batches(
+        errors = predict_batches(
             lambda x: self._feature_errors_batch(self.net_, x),
             X,
             batch_size=self.inference_batch_size,
             transform=self.scaler_.transform,
         )
+        return check_finite_scores(errors, "feature scores")
 
     # ---- latent codes ------------------------------------------------------------------
     def _codes(self, X: np.ndarray) -> np.ndarray:
