@@ -53,6 +53,7 @@ nb_execution_in_temp = True  # nothing a page writes lands in docs/
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # roles such as {class} work in Markdown outputs
 
 # ---- citations -----------------------------------------------------------------------------
 bibtex_bibfiles = ["references.bib"]
