@@ -16,7 +16,7 @@ map_location="cpu")`` (no pickled code runs; a model trained on a GPU loads
 on a CPU), resolves the class only among the registered detectors, rebuilds
 each net with the detector's ``_build_net(n_features_in_)`` and loads its
 weights. Plain objects of the fitted state are rebuilt only from an
-allow-list (:data:`PERSISTABLE_CLASSES`).
+allow-list: ``InputScaler``, its subclasses and :data:`PERSISTABLE_CLASSES`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import numpy as np
 import sklearn
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -49,8 +50,31 @@ FORMAT_VERSION = 1
 _METADATA, _TENSORS = "metadata.json", "tensors.pt"
 _T = "__type__"
 
-# Plain (non-estimator) classes the fitted state may hold, by the name stored in the file.
-PERSISTABLE_CLASSES: dict[str, type] = {"InputScaler": InputScaler}
+# Plain (non-estimator) classes the fitted state may hold, besides InputScaler and its
+# subclasses: {"module:Class": class}. Add a class here to make it savable.
+PERSISTABLE_CLASSES: dict[str, type] = {}
+
+
+# Fitted scikit-learn helpers stored as (parameters, training data) and refitted on load,
+# which rebuilds them exactly: {"module:Class": (class, attribute holding the fitted data)}.
+REFITTABLE: dict[str, tuple[type, str]] = {
+    "sklearn.neighbors:NearestNeighbors": (NearestNeighbors, "_fit_X"),
+}
+
+
+def _target(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _persistable() -> dict[str, type]:
+    """The allow-list: :data:`PERSISTABLE_CLASSES`, ``InputScaler`` and its (imported) subclasses."""
+    found, todo = {}, [InputScaler]
+    while todo:
+        cls = todo.pop()
+        found[_target(cls)] = cls
+        todo.extend(cls.__subclasses__())
+    return {**found, **PERSISTABLE_CLASSES}
+
 
 PathOrFile = str | os.PathLike | IO[bytes]
 
@@ -98,10 +122,18 @@ class _Encoder:
                 _T: "random_state",
                 "state": [name, keys.tolist(), pos, has_gauss, cached],
             }
-        name = type(value).__name__
-        if PERSISTABLE_CLASSES.get(name) is type(value):
-            return {_T: "object", "class": name, "state": self.encode(vars(value), key)}
-        raise TypeError(f"cannot store a value of type {type(value).__module__}.{name}")
+        target = _target(type(value))
+        for name, (cls, data) in REFITTABLE.items():
+            if type(value) is cls:
+                return {
+                    _T: "refit",
+                    "class": name,
+                    "params": self.encode(value.get_params(deep=False), f"{key}.params"),
+                    "data": self.encode(np.asarray(getattr(value, data)), f"{key}.data"),
+                }
+        if _persistable().get(target) is type(value):
+            return {_T: "object", "class": target, "state": self.encode(vars(value), key)}
+        raise TypeError(f"cannot store a value of type {target}")
 
     def _array(self, array: np.ndarray, key: str) -> dict:
         if array.dtype == object:
@@ -142,7 +174,7 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         rs.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
         return rs
     if kind == "object":
-        cls = PERSISTABLE_CLASSES.get(value["class"])
+        cls = _persistable().get(value["class"])
         if cls is None:
             raise DetectorFileError(
                 f"The file holds an object of unknown class {value['class']!r}."
@@ -150,6 +182,13 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         obj = cls.__new__(cls)
         obj.__dict__.update(_decode(value["state"], tensors))
         return obj
+    if kind == "refit":
+        if value["class"] not in REFITTABLE:
+            raise DetectorFileError(
+                f"The file holds an object of unknown class {value['class']!r}."
+            )
+        cls = REFITTABLE[value["class"]][0]
+        return cls(**_decode(value["params"], tensors)).fit(_decode(value["data"], tensors))
     if kind == "module":
         return _PendingModule(value["prefix"])
     raise DetectorFileError(f"The file holds a value of unknown type {kind!r}.")
@@ -171,7 +210,7 @@ def _checksum(metadata: dict, payload: bytes) -> str:
 
 
 def _class_target(cls: type) -> str:
-    target = f"{cls.__module__}:{cls.__qualname__}"
+    target = _target(cls)
     if target not in _REGISTRY.values():
         raise TypeError(
             f"{cls.__name__} is not a registered detector, so a file of it could not be "

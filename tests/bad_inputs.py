@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from anomalib_ae import get_detector
+
 N_ROWS, N_COLS = 40, 4
 COLUMNS = [f"f{i}" for i in range(N_COLS)]
 ENTRY_POINTS = (
@@ -249,10 +251,71 @@ KNOWN_LIMITS: dict[tuple[str, str], tuple[Expected, str]] = {
 }
 
 
+# Detectors that take images ((n, H, W) or (n, C, H, W)) answer 3-D input differently.
+IMAGE_OUTCOMES: dict[str, Expected] = {
+    "fit:3d": None,
+    "score:3d": (ValueError, r"fitted on rows of 4 features, got images .*flatten"),
+}
+
+
+def accepts_images(detector: Any) -> bool:
+    """Whether ``detector`` takes image input (it has the ``image_shape`` parameter)."""
+    return "image_shape" in detector.get_params(deep=False)
+
+
 def expected_outcome(detector_name: str, phase: str, case: Case) -> Expected:
     """The outcome ``case`` must give for ``detector_name`` in ``phase`` ("fit" or "score")."""
-    limit = KNOWN_LIMITS.get((detector_name, f"{phase}:{case.name}"))
-    return case.expected if limit is None else limit[0]
+    key = f"{phase}:{case.name}"
+    limit = KNOWN_LIMITS.get((detector_name, key))
+    if limit is not None:
+        return limit[0]
+    if key in IMAGE_OUTCOMES and accepts_images(get_detector(detector_name)):
+        return IMAGE_OUTCOMES[key]
+    return case.expected
+
+
+def _images(n: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(0).random((n, *shape))
+
+
+# Detectors that take images, fitted on ``IMAGE_FIT`` (20 images of 6x6), then given these.
+IMAGE_FIT = lambda: _images(20, 6, 6)  # noqa: E731
+IMAGE_CASES = [
+    Case(
+        "other_size",
+        "images of another size (5x5)",
+        lambda: _images(4, 5, 5),
+        (ValueError, r"fitted on images of shape .*resize them to \(6, 6\)"),
+    ),
+    Case(
+        "other_channels",
+        "images with 3 channels instead of 1",
+        lambda: _images(4, 3, 6, 6),
+        (ValueError, r"fitted on images .*with 1 channel"),
+    ),
+    Case(
+        "channel_axis",
+        "the same images with a channel axis (n, 1, 6, 6)",
+        lambda: _images(4, 1, 6, 6),
+        None,
+    ),
+    Case("flattened", "the same images flattened to rows (n, 36)", lambda: _images(4, 36), None),
+    Case(
+        "flattened_wrong",
+        "rows of the wrong width (n, 35)",
+        lambda: _images(4, 35),
+        (ValueError, r"35 features, but .* 36 features"),
+    ),
+    Case(
+        "5d", "a 5-D array", lambda: _images(4, 1, 1, 6, 6), (ValueError, r"2-D array|images|shape")
+    ),
+    Case(
+        "nan_pixel",
+        "an image with a NaN pixel",
+        lambda: np.where(np.arange(36).reshape(1, 6, 6) == 7, np.nan, _images(4, 6, 6)),
+        NAN,
+    ),
+]
 
 
 def entry_points(detector: Any) -> list[str]:

@@ -16,10 +16,13 @@ from hypothesis.extra import numpy as hnp
 from anomalib_ae import list_detectors
 from tests.bad_inputs import (
     FIT_CASES,
+    IMAGE_CASES,
+    IMAGE_FIT,
     KNOWN_LIMITS,
     OUT_OF_RANGE,
     SCORE_CASES,
     Expected,
+    accepts_images,
     entry_points,
     expected_outcome,
     finite_result,
@@ -70,6 +73,20 @@ def test_bad_input_at_scoring(detector_name, case):
     for method in entry_points(det):
         outcome, value = run_case(getattr(det, method), case.make())
         assert_outcome(outcome, value, expected, method)
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES, ids=repr)
+def test_wrong_image_shapes(detector_name, case):
+    det = fast_detector(detector_name, max_epochs=1)
+    if not accepts_images(det):
+        pytest.skip(f"{detector_name} takes tables only (3-D input: see test_bad_input_at_*)")
+    key = f"{detector_name}/images"
+    if key not in _FITTED:
+        _FITTED[key] = det.fit(IMAGE_FIT())
+    det = _FITTED[key]
+    for method in entry_points(det):
+        outcome, value = run_case(getattr(det, method), case.make())
+        assert_outcome(outcome, value, case.expected, method)
 
 
 def test_failed_refit_leaves_detector_unfitted(detector_name):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from anomalib_ae import list_detectors
@@ -71,3 +72,25 @@ def test_different_random_states_give_different_nets(detector_name):
         assert not np.array_equal(a, b)
     else:  # a closed-form detector has nothing random: same result whatever the seed
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow  # starts worker processes: about a minute on 2 cores
+def test_benchmark_rows_do_not_depend_on_n_jobs(tmp_path):
+    from anomalib_ae.bench.datasets import select
+    from anomalib_ae.bench.detectors import resolve
+    from anomalib_ae.bench.jobs import Job
+    from anomalib_ae.bench.runner import run_jobs
+    from anomalib_ae.bench.store import ResultStore
+
+    infos, _ = select(["wine"], "/nonexistent")
+    spec = resolve("autoencoder", {"max_epochs": 2, "hidden_dims": (8,), "latent_dim": 2})
+    jobs = [Job(info, spec, seed) for info in infos for seed in (0, 1, 2)]
+    metrics = ("auroc", "auprc", "f1_at_k", "precision_at_k")
+
+    def run(n_jobs: int) -> dict:
+        rows = run_jobs(jobs, ResultStore(tmp_path / f"n{n_jobs}.csv"), n_jobs=n_jobs)
+        assert all(r["status"] == "ok" for r in rows), rows
+        return {r["key"]: tuple(r[m] for m in metrics) for r in rows}
+
+    serial, parallel = run(1), run(2)
+    assert len(serial) == 3 and serial == parallel

@@ -18,7 +18,7 @@ from sklearn.exceptions import NotFittedError
 import anomalib_ae
 from anomalib_ae import AutoEncoderDetector, load
 from anomalib_ae.persistence import FORMAT_VERSION, DetectorFileError, _checksum
-from tests.bad_inputs import entry_points
+from tests.bad_inputs import accepts_images, entry_points
 from tests.conftest import fast_detector
 
 
@@ -27,7 +27,10 @@ def _data(n=80, d=4, seed=0):
 
 
 def _outputs(det, X) -> dict[str, np.ndarray]:
-    return {m: np.asarray(getattr(det, m)(X)) for m in entry_points(det)}
+    out = {m: np.asarray(getattr(det, m)(X)) for m in entry_points(det)}
+    if hasattr(det, "kneighbors"):
+        out["kneighbors"] = np.stack(det.kneighbors(X, n_neighbors=3))
+    return out
 
 
 def _assert_same_outputs(a, b, X) -> None:
@@ -84,6 +87,20 @@ def test_pickle_joblib_and_clone_refit_round_trips(detector_name, fitted, tmp_pa
     joblib.dump(det, tmp_path / "det.joblib")
     _assert_same_outputs(joblib.load(tmp_path / "det.joblib"), det, X)
     _assert_same_outputs(clone(det).fit(X), det, X)
+
+
+def test_image_detector_round_trip(detector_name):
+    det = fast_detector(detector_name, max_epochs=1)
+    if not accepts_images(det):
+        pytest.skip(f"{detector_name} takes tables only")
+    images = np.random.default_rng(0).random((20, 6, 6))
+    det.fit(images)
+    buffer = io.BytesIO()
+    det.save(buffer)
+    restored = load(io.BytesIO(buffer.getvalue()))
+    assert restored.image_shape_ == det.image_shape_
+    assert type(restored.scaler_) is type(det.scaler_)
+    _assert_same_outputs(restored, det, images)
 
 
 def test_saving_an_unfitted_detector_is_an_error(detector_name, tmp_path):
