@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 _REGISTRY: dict[str, str] = {
     "autoencoder": "anomalib_ae.detectors.autoencoder:AutoEncoderDetector",
     "denoising_autoencoder": "anomalib_ae.detectors.denoising:DenoisingAutoEncoderDetector",
+    "contractive_autoencoder": "anomalib_ae.detectors.contractive:ContractiveAutoEncoderDetector",
     "vae": "anomalib_ae.detectors.vae:VAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
 }

@@ -78,6 +78,9 @@ net_ : torch.nn.Module
     offset_ : float
         Threshold on ``score_samples``: the ``contamination`` quantile of the
         training scores.
+    code_index_ : sklearn.neighbors.NearestNeighbors
+        Index over the latent codes of the training rows, used by
+        ``kneighbors`` (similarity search in code space).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str

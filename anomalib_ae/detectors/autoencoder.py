@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+import pytorch_lightning as pl
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.mlp import AutoEncoderNet
+from anomalib_ae.nn.tied import TiedAutoEncoderNet
+from anomalib_ae.training import ArrayDataModule
+from anomalib_ae.training.penalties import PenalizedReconstructionSystem
+from anomalib_ae.training.pretrain import pretrain_layerwise
+
+AUTOENCODER_DEFAULTS = {
+    "tied_weights": False,
+    "code_l1": 0.0,
+    "pretrain": None,
+    "pretrain_epochs": 10,
+}
+"""The autoencoder's own parameters (shared by its subclasses) and their defaults."""
 
 
 @fill_doc
@@ -21,6 +38,21 @@ class AutoEncoderDetector(BaseNeuralDetector):
 
     Parameters
     ----------
+    tied_weights : bool, default=False
+        Decode with the transposed encoder weights (and biases of its own):
+        about half the parameters, and a decoder that cannot drift away from
+        the encoder. See :class:`~anomalib_ae.nn.TiedAutoEncoderNet`.
+    code_l1 : float, default=0.0
+        Weight of an L1 penalty on the code (mean absolute code value per
+        row), for sparse codes. Needed when ``latent_dim`` is as large as the
+        input width or larger: without it such a net learns the identity and
+        rebuilds anomalies as well as normal rows.
+    pretrain : {"layerwise"} or None, default=None
+        ``"layerwise"`` first trains one shallow autoencoder per layer, each on
+        the codes of the layers below, then fine-tunes the whole stack for
+        ``max_epochs`` (Hinton & Salakhutdinov, 2006).
+    pretrain_epochs : int, default=10
+        Epochs of each layer's pretraining.
     {neural_params}
 
     Attributes
@@ -42,7 +74,8 @@ class AutoEncoderDetector(BaseNeuralDetector):
     ----------
     .. [1] Hinton, G. E. and Salakhutdinov, R. R. (2006). Reducing the
        dimensionality of data with neural networks. Science 313(5786).
-    .. [2] Baldi, P. and Hornik, K. (1989). Neural networks and principal
+    .. [2] Ng, A. (2011). Sparse autoencoder. CS294A Lecture notes, Stanford.
+    .. [3] Baldi, P. and Hornik, K. (1989). Neural networks and principal
        component analysis: learning from examples without local minima.
        Neural Networks 2(1).
 
@@ -60,12 +93,48 @@ class AutoEncoderDetector(BaseNeuralDetector):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseNeuralDetector._parameter_constraints,
+        "tied_weights": ["boolean"],
+        "code_l1": [Interval(Real, 0, None, closed="left")],
+        "pretrain": [StrOptions({"layerwise"}), None],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    __init__ = neural_init(**AUTOENCODER_DEFAULTS)
+
     def _build_net(self, n_features: int) -> nn.Module:
-        return AutoEncoderNet(
+        net_class = TiedAutoEncoderNet if self.tied_weights else AutoEncoderNet
+        return net_class(
             n_features,
             hidden_dims=tuple(self.hidden_dims),
             latent_dim=self.latent_dim,
             activation=self.activation,
             dropout=self.dropout,
             batch_norm=self.batch_norm,
+        )
+
+    def _penalties(self) -> dict[str, float]:
+        """Weights of the code penalties of :class:`PenalizedReconstructionSystem`."""
+        return {"code_l1": self.code_l1}
+
+    def _build_system(self, net: nn.Module) -> pl.LightningModule:
+        penalties = self._penalties()
+        if not any(penalties.values()):
+            return super()._build_system(net)
+        return PenalizedReconstructionSystem(
+            net, lr=self.lr, weight_decay=self.weight_decay, optimizer=self.optimizer, **penalties
+        )
+
+    def _before_training(self, net: nn.Module, datamodule: ArrayDataModule, seed: int) -> None:
+        if self.pretrain != "layerwise":
+            return
+        pretrain_layerwise(
+            net,
+            datamodule.train_X,
+            make_system=super()._build_system,
+            make_trainer=lambda: self._make_trainer(self.pretrain_epochs),
+            batch_size=self.batch_size,
+            seed=seed,
+            transform=datamodule.transform,
         )

@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from anomalib_ae.detectors._faults import unfitted_on_failure
+from anomalib_ae.detectors._neighbors import CodeNeighborsMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._scaling import SCALERS, InputScaler
 from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
@@ -23,6 +24,7 @@ from anomalib_ae.nn.mlp import ACTIVATIONS
 from anomalib_ae.training import (
     ArrayDataModule,
     ReconstructionSystem,
+    cpu_threads,
     make_trainer,
     predict_batches,
     quiet_lightning,
@@ -38,6 +40,10 @@ def seed_from(random_state: Any) -> int:
     True
     """
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+def _n_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
@@ -121,14 +127,15 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return tags
 
 
-class BaseNeuralDetector(TransformerMixin, BaseDetector):
+class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     """Base of the neural detectors: validation, scaling, seeding, training, scoring.
 
     A new detector says which net it builds (:meth:`_build_net`), which
     Lightning system trains it (:meth:`_build_system`) and how a batch is
     scored (:meth:`_score_batch`); ``fit`` and the scoring methods are shared.
     Every neural detector is also a transformer: :meth:`transform` returns the
-    latent codes (:meth:`_encode_batch`), named by :meth:`get_feature_names_out`.
+    latent codes (:meth:`_encode_batch`), named by :meth:`get_feature_names_out`,
+    and :meth:`kneighbors` finds the training rows with the nearest codes.
     See :class:`~anomalib_ae.AutoEncoderDetector` for the parameters.
     """
 
@@ -245,7 +252,8 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
                 self._n_epochs(len(datamodule.train_X)),
                 early_stopping=self.early_stopping and datamodule.has_validation,
             )
-            trainer.fit(system, datamodule=datamodule)
+            with cpu_threads(self.accelerator, self.batch_size * _n_parameters(net)):
+                trainer.fit(system, datamodule=datamodule)
             if trainer.interrupted:  # Lightning versions that swallow Ctrl+C
                 raise KeyboardInterrupt
         self.net_ = net.cpu().eval()
@@ -253,19 +261,23 @@ class BaseNeuralDetector(TransformerMixin, BaseDetector):
         self.history_ = list(system.history)
         self.n_epochs_ = len(self.history_)
         self.seed_ = seed
-        self._n_features_out = int(self._codes(X[:1]).shape[1])
+        codes = self._codes(X)
+        self._n_features_out = int(codes.shape[1])
+        self._fit_code_index(codes)
         self._calibrate(X)
         self._set_offset(-self._anomaly_scores(X))
         return self
 
     # ---- scoring -----------------------------------------------------------------------
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
-        return predict_batches(
-            lambda x: self._score_batch(self.net_, x),
-            X,
-            batch_size=self.inference_batch_size,
-            transform=self.scaler_.transform,
-        )
+        rows = min(len(X), self.inference_batch_size)
+        with cpu_threads("cpu", rows * _n_parameters(self.net_)):
+            return predict_batches(
+                lambda x: self._score_batch(self.net_, x),
+                X,
+                batch_size=self.inference_batch_size,
+                transform=self.scaler_.transform,
+            )
 
     def feature_scores(self, X: Any) -> np.ndarray:
         """Per-feature squared reconstruction error (in scaled units) of each row.

@@ -4,7 +4,7 @@ from anomalib_ae.training.data import ArrayBatches, ArrayDataModule
 from anomalib_ae.training.denoising import DenoisingSystem
 from anomalib_ae.training.inference import predict_batches
 from anomalib_ae.training.systems import ReconstructionSystem, TrainingDivergedError
-from anomalib_ae.training.trainer import make_trainer, quiet_lightning
+from anomalib_ae.training.trainer import cpu_threads, make_trainer, quiet_lightning
 from anomalib_ae.training.vae import VAESystem
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ReconstructionSystem",
     "TrainingDivergedError",
     "VAESystem",
+    "cpu_threads",
     "make_trainer",
     "predict_batches",
     "quiet_lightning",

@@ -27,6 +27,18 @@ class ReconstructionSystem(pl.LightningModule):
     per-row training loss); everything else (optimiser, epoch history,
     divergence check, validation loss for early stopping) is shared.
 
+    Grouped steps: Lightning's per-step machinery (batch fetching, hooks,
+    closures) costs about as much as one optimiser step of a small MLP. So
+    when nothing needs Lightning's automatic optimisation (no gradient
+    clipping or accumulation, no ``max_steps``/batch limits, no learning-rate
+    scheduler, no overridden ``training_step`` or optimiser hooks), the system
+    switches to manual optimisation at fit start (``grouped_steps``) and the
+    DataModule hands each ``training_step`` a list of consecutive batches. It
+    still makes one optimiser step per batch, through ``manual_backward`` and
+    the Lightning optimiser, so precision plugins, strategies (DDP) and the
+    backward/optimiser-step hooks see every batch; the batches, their order
+    and the updates are those of the ungrouped loop.
+
     Parameters
     ----------
     net : torch.nn.Module
@@ -42,6 +54,10 @@ class ReconstructionSystem(pl.LightningModule):
     ----------
     history : list of dict
         One entry per finished epoch with ``train_loss`` (and ``val_loss``).
+        It travels with the ``state_dict`` (as extra state), so a process
+        launched by a spawning strategy hands it back with the weights.
+    grouped_steps : bool
+        Whether this fit runs grouped steps (decided in :meth:`on_fit_start`).
     """
 
     def __init__(
@@ -57,6 +73,7 @@ class ReconstructionSystem(pl.LightningModule):
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.history: list[dict[str, float]] = []
+        self.grouped_steps = False
         self._loss_sum = torch.zeros(())
         self._n_batches = 0
 
@@ -67,22 +84,59 @@ class ReconstructionSystem(pl.LightningModule):
         """Per-row training loss of batch ``x`` (shape ``(len(x),)``)."""
         return (self.net(x) - x).pow(2).flatten(1).mean(1)
 
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        loss = self.sample_losses(batch).mean()
-        self._loss_sum = self._loss_sum + loss.detach().cpu()
+    def training_step(
+        self, batch: torch.Tensor | list[torch.Tensor], batch_idx: int
+    ) -> torch.Tensor | None:
+        if self.automatic_optimization:
+            loss = self.sample_losses(batch).mean()
+            self._record(loss)
+            return loss
+        optimizer = self.optimizers()
+        for x in batch if isinstance(batch, list) else [batch]:
+            loss = self.sample_losses(x).mean()
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            optimizer.step()
+            self._record(loss)
+        return None
+
+    def _record(self, loss: torch.Tensor) -> None:
+        """Add a batch's loss to the epoch's sum, on its device (no sync per step)."""
+        if self._loss_sum.device != loss.device:
+            self._loss_sum = self._loss_sum.to(loss.device)
+        self._loss_sum.add_(loss.detach())
         self._n_batches += 1
-        return loss
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         losses = self.sample_losses(batch)
-        self.log("val_loss", losses.mean(), batch_size=len(batch), prog_bar=True)
+        self.log(
+            "val_loss",
+            losses.mean(),
+            batch_size=len(batch),
+            prog_bar=True,
+            sync_dist=self.trainer.world_size > 1,
+        )
+
+    def on_fit_start(self) -> None:
+        self.grouped_steps = _can_group_steps(self, self.trainer)
+        self.automatic_optimization = not self.grouped_steps
+
+    def on_fit_end(self) -> None:
+        self.automatic_optimization = True
 
     def on_train_epoch_start(self) -> None:
-        self._loss_sum = torch.zeros(())
+        self._loss_sum = torch.zeros((), device=self.device)
         self._n_batches = 0
 
     def on_train_epoch_end(self) -> None:
-        loss = float(self._loss_sum) / max(self._n_batches, 1)
+        totals = torch.stack(
+            [
+                self._loss_sum.float().to(self.device),
+                torch.tensor(float(self._n_batches), device=self.device),
+            ]
+        )
+        totals = self.trainer.strategy.reduce(totals, reduce_op="sum")  # all processes' batches
+        loss = float(totals[0]) / max(float(totals[1]), 1.0)
         if not math.isfinite(loss):
             raise TrainingDivergedError(
                 f"Training diverged: the loss became {loss} in epoch {self.current_epoch}. "
@@ -95,6 +149,12 @@ class ReconstructionSystem(pl.LightningModule):
             entry["val_loss"] = float(val)
         self.history.append(entry)
 
+    def get_extra_state(self) -> dict:
+        return {"history": list(self.history)}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.history = list(state.get("history", []))
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         try:
             cls = _OPTIMIZERS[self.optimizer]
@@ -103,3 +163,35 @@ class ReconstructionSystem(pl.LightningModule):
                 f"Unknown optimizer {self.optimizer!r}; choose one of {sorted(_OPTIMIZERS)}."
             ) from None
         return cls(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+
+_OPTIMIZER_HOOKS = ("optimizer_step", "optimizer_zero_grad", "configure_gradient_clipping")
+
+
+def _can_group_steps(system: ReconstructionSystem, trainer: pl.Trainer) -> bool:
+    """Whether grouped steps give exactly what Lightning's automatic loop would do.
+
+    Anything that acts between or around single optimiser steps of the automatic
+    loop (gradient clipping or accumulation, step or batch limits, learning-rate
+    schedulers, overridden step hooks, callbacks on ``on_before_zero_grad``) keeps
+    the ungrouped automatic loop.
+    """
+    cls = type(system)
+    if cls.training_step is not ReconstructionSystem.training_step:
+        return False
+    if any(
+        getattr(cls, hook) is not getattr(pl.LightningModule, hook) for hook in _OPTIMIZER_HOOKS
+    ):
+        return False
+    if trainer.gradient_clip_val or trainer.accumulate_grad_batches != 1:
+        return False
+    if trainer.max_steps != -1 or trainer.limit_train_batches not in (1.0, None):
+        return False
+    if trainer.val_check_interval not in (1.0, None) or len(trainer.optimizers) != 1:
+        return False
+    if trainer.lr_scheduler_configs:
+        return False
+    return not any(
+        type(cb).on_before_zero_grad is not pl.Callback.on_before_zero_grad
+        for cb in trainer.callbacks
+    )

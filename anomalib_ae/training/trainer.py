@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
 _LIGHTNING_LOGGERS = ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning")
+
+SMALL_STEP_WORK = 2**23
+"""Multiply-adds per step (rows x parameters) below which CPU work runs on one thread."""
+
+
+@contextlib.contextmanager
+def cpu_threads(accelerator: str, work: int) -> Iterator[None]:
+    """Run torch on one CPU thread while each step is small, then restore the setting.
+
+    A step of a small net (``work`` = rows per step x parameters below
+    :data:`SMALL_STEP_WORK`) is over before torch's worker threads have
+    synchronised: extra threads save nothing on an idle machine and cost up to
+    20x on a busy one, where a descheduled thread stalls every parallel
+    region. Larger steps, and accelerators other than the CPU, keep torch's
+    own setting (``torch.set_num_threads``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with cpu_threads("cpu", work=1000):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    before = torch.get_num_threads()
+    limit = accelerator == "cpu" and work < SMALL_STEP_WORK and before > 1
+    if limit:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if limit:
+            torch.set_num_threads(before)
 
 
 @contextlib.contextmanager
@@ -103,5 +140,30 @@ def make_trainer(
     if "callbacks" in extra:
         kwargs["callbacks"] = callbacks + list(extra.pop("callbacks"))
     kwargs.update(extra)
+    _cache_callback_discovery()
     with quiet_lightning(verbose):
         return pl.Trainer(**kwargs)
+
+
+def _cache_callback_discovery() -> None:
+    """Look Lightning's callback entry points up once per process, not on every ``Trainer()``.
+
+    Each ``Trainer()`` asks ``importlib.metadata`` for the entry points of the
+    ``*.callbacks_factory`` groups, which reads the metadata of every installed
+    distribution: about 0.1 s, most of a small fit's fixed cost. The answer
+    only changes when packages are installed, so it is cached per group.
+    """
+    try:
+        from lightning_fabric.utilities import registry
+    except ImportError:  # pragma: no cover - another Lightning layout
+        return
+    lookup = getattr(registry, "entry_points", None)
+    if lookup is None or getattr(lookup, "_aeod_cached", False):
+        return
+
+    @functools.cache
+    def entry_points(**params: Any) -> Any:
+        return lookup(**params)
+
+    entry_points._aeod_cached = True  # type: ignore[attr-defined]
+    registry.entry_points = entry_points

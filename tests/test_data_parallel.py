@@ -1,0 +1,45 @@
+"""Data-parallel training through the detector: Lightning's ``ddp_spawn`` on two CPU processes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch.distributed as dist
+
+from anomalib_ae import AutoEncoderDetector
+
+pytestmark = [
+    pytest.mark.slow,  # starts two Python processes that import torch and Lightning
+    pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available"),
+]
+
+PARAMS = dict(hidden_dims=(8,), latent_dim=2, max_epochs=3, random_state=0)
+
+
+def test_ddp_spawn_matches_single_process_training():
+    """Two processes with batch b each take the same steps as one process with batch 2b.
+
+    Each epoch's shuffled rows are dealt alternately to the two processes, so
+    the rows of their k-th batches together are the k-th batch of size 2b of
+    one process, and DDP averages the two gradients into that batch's gradient.
+    """
+    X = np.random.default_rng(0).normal(size=(256, 6))
+    single = AutoEncoderDetector(batch_size=32, **PARAMS).fit(X)
+    parallel = AutoEncoderDetector(
+        batch_size=16,
+        accelerator="cpu",
+        devices=2,
+        trainer_kwargs={"strategy": "ddp_spawn"},
+        **PARAMS,
+    ).fit(X)
+    # the trained weights and the history came back to this process
+    assert parallel.n_epochs_ == 3 and len(parallel.history_) == 3
+    np.testing.assert_allclose(
+        [h["train_loss"] for h in parallel.history_],
+        [h["train_loss"] for h in single.history_],
+        rtol=1e-4,
+    )
+    np.testing.assert_allclose(
+        parallel.score_samples(X), single.score_samples(X), rtol=1e-4, atol=1e-5
+    )
+    assert parallel.offset_ == pytest.approx(single.offset_, rel=1e-4)
