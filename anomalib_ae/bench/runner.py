@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 
 from joblib import Parallel, delayed
@@ -68,6 +69,9 @@ def _limit_threads(threads: int) -> None:
 
 
 def _child(conn, job: Job, threads: int) -> None:
+    # Ctrl-C is the parent's to handle: it stops the run and writes nothing for this job,
+    # which a re-run then computes (an interrupted job must not look finished).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_threads(threads)
     try:
         row = run_job(job)
@@ -124,6 +128,8 @@ def run_jobs(
     threads_per_job: int = 1,
     isolate: bool = True,
     on_row: Callable[[dict], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> list[dict]:
     """Run the jobs of ``jobs`` that ``store`` has no row for; return the new rows.
 
@@ -143,6 +149,12 @@ def run_jobs(
         other in this process (for debugging; ``timeout`` needs isolation).
     on_row : callable, optional
         Called with each new row (e.g. to advance a progress bar).
+    backend : {"local", "dask"}, default="local"
+        ``"dask"`` runs the jobs on a dask.distributed cluster through joblib's
+        dask backend (:mod:`anomalib_ae.bench.distributed`; the ``dask`` extra).
+    scheduler : str or None, default=None
+        With ``backend="dask"``: a scheduler address, or ``None`` for a local
+        cluster of ``n_jobs`` worker processes.
     """
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout}.")
@@ -150,6 +162,8 @@ def run_jobs(
         raise ValueError(f"n_jobs must be at least 1, got {n_jobs}.")
     if not isolate and (timeout is not None or n_jobs > 1):
         raise ValueError("timeout and n_jobs > 1 need isolate=True.")
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}.")
     store.repair()
     todo = pending(jobs, store)
     if isolate and todo:
@@ -158,7 +172,15 @@ def run_jobs(
             warm={job.detector.label for job in todo},
         )
     rows: list[dict] = []
-    for row in _execute(todo, n_jobs, timeout, threads_per_job, isolate):
+    if backend == "dask":
+        from anomalib_ae.bench.distributed import run_on_dask
+
+        results = run_on_dask(
+            todo, scheduler=scheduler, n_workers=n_jobs, timeout=timeout, threads=threads_per_job
+        )
+    else:
+        results = _execute(todo, n_jobs, timeout, threads_per_job, isolate)
+    for row in results:
         store.append(row)
         rows.append(row)
         if on_row is not None:
