@@ -9,6 +9,7 @@ newly exported class or function appears without editing the docs.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 from pathlib import Path
@@ -33,7 +34,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute", "scripts"]
 templates_path = ["_templates"]
 
 # ---- API reference: autodoc + numpydoc -----------------------------------------------------
@@ -70,7 +71,7 @@ API_INTRO = """\
 API reference
 =============
 
-Everything below is importable from the top-level package, e.g.
+The detectors and functions are importable from the top-level package, e.g.
 ``from anomalib_ae import AutoEncoderDetector``. The pages are generated from
 the docstrings; every example in them is run by the test suite
 (``pytest --doctest-modules``).
@@ -78,9 +79,16 @@ the docstrings; every example in them is run by the test suite
 .. currentmodule:: anomalib_ae
 """
 
+# Public sub-modules documented with their own section: (title, module, intro).
+SUBMODULES = [
+    ("Plotting", "anomalib_ae.plotting", "Diagnostic plots; each takes and returns a matplotlib Axes."),
+]
+
 EXTENDING = """
 Writing a detector
 ------------------
+
+.. currentmodule:: anomalib_ae
 
 The bases a new detector subclasses (see :doc:`../guide/extending`).
 
@@ -108,8 +116,15 @@ def _api_groups() -> dict[str, list[str]]:
     return groups
 
 
-def _section(title: str, names: list[str], template: str | None) -> str:
-    lines = [title, "-" * len(title), "", ".. autosummary::", "   :toctree: generated"]
+def _section(
+    title: str, names: list[str], template: str | None, module: str = "", intro: str = ""
+) -> str:
+    lines = [title, "-" * len(title), ""]
+    if intro:
+        lines += [intro, ""]
+    if module:
+        lines += [f".. currentmodule:: {module}", ""]
+    lines += [".. autosummary::", "   :toctree: generated"]
     if template:
         lines.append(f"   :template: {template}")
     lines += ["", *(f"   {name}" for name in names), ""]
@@ -122,6 +137,12 @@ def write_api_page(path: Path) -> None:
     for title, names in _api_groups().items():
         if names:
             parts.append(_section(title, names, None if title == "Functions" else "class.rst"))
+    for title, module, intro in SUBMODULES:
+        try:
+            names = list(importlib.import_module(module).__all__)
+        except (ImportError, AttributeError):
+            continue
+        parts.append(_section(title, names, None, module=module, intro=intro))
     parts.append(EXTENDING)
     text = "\n".join(parts)
     if not path.exists() or path.read_text() != text:  # keep the mtime when nothing changed
