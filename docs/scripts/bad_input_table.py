@@ -46,8 +46,8 @@ def describe(outcome: str, value, class_name: str) -> str:
         return "finite scores" if finite_result(value) else "**non-finite result**"
     text = " ".join(str(value).split()).replace(class_name, "XDetector")
     text = re.sub(r"\d+(\.\d+)? seconds", "N seconds", text)
-    if len(text) > 260:
-        text = text[:257] + "..."
+    if len(text) > 420:
+        text = text[:417] + "..."
     return f"`{type(value).__name__}`: {text}".replace("|", "\\|")
 
 
