@@ -110,6 +110,20 @@ def main() -> None:
     help="torch/BLAS threads of each job.",
 )
 @click.option("--retry-errors", is_flag=True, help="Run again the jobs recorded as errors.")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where jobs run: this machine, or a dask.distributed cluster "
+    '(pip install "anomalib_ae[dask]").',
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="With --backend dask: scheduler address (tcp://host:8786) "
+    "[default: a local cluster of --n-jobs workers].",
+)
 @_friendly
 def bench(
     suite,
@@ -123,6 +137,8 @@ def bench(
     timeout,
     threads_per_job,
     retry_errors,
+    backend,
+    scheduler,
 ) -> None:
     """Run a benchmark suite, append one row per job to OUTPUT/results.csv, write the report.
 
@@ -180,6 +196,8 @@ def bench(
                 timeout=timeout or config.timeout,
                 threads_per_job=threads_per_job,
                 on_row=advance,
+                backend=backend,
+                scheduler=scheduler,
             )
     except KeyboardInterrupt:
         done = len(store.done_keys())
