@@ -40,7 +40,9 @@ def test_penalty_matches_finite_difference_jacobian(name, encoder):
     x = torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     exact = jacobian_frobenius(encoder, x)
     assert exact.shape == (6,)
-    torch.testing.assert_close(exact, _finite_difference_frobenius(encoder, x), rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(
+        exact, _finite_difference_frobenius(encoder, x), rtol=1e-6, atol=1e-8
+    )
 
 
 def test_penalty_is_differentiable_and_enters_the_loss():

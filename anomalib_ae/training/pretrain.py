@@ -124,4 +124,3 @@ def pretrain_layerwise(
         codes = predict_batches(enc_layer, codes, transform=rows_transform).astype(np.float32)
         enc_layer.train()
     return histories
-
