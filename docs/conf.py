@@ -36,12 +36,14 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute", "scripts"]
 templates_path = ["_templates"]
+# With AEOD_DOCS_EXECUTE=off, unexecuted cells carry no kernel language to highlight with.
+suppress_warnings = ["myst-nb.lexer"]
 
 # ---- API reference: autodoc + numpydoc -----------------------------------------------------
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc's "param : type" says it once
 autodoc_member_order = "groupwise"
-numpydoc_show_class_members = False  # the class template lists the members itself
+numpydoc_show_class_members = False  # _templates/autosummary/class.rst documents the members
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
@@ -94,7 +96,6 @@ The bases a new detector subclasses (see :doc:`../guide/extending`).
 
 .. autosummary::
    :toctree: generated
-   :template: class.rst
 
    detectors.BaseDetector
    detectors.BaseNeuralDetector
@@ -116,17 +117,13 @@ def _api_groups() -> dict[str, list[str]]:
     return groups
 
 
-def _section(
-    title: str, names: list[str], template: str | None, module: str = "", intro: str = ""
-) -> str:
+def _section(title: str, names: list[str], module: str = "", intro: str = "") -> str:
     lines = [title, "-" * len(title), ""]
     if intro:
         lines += [intro, ""]
     if module:
         lines += [f".. currentmodule:: {module}", ""]
     lines += [".. autosummary::", "   :toctree: generated"]
-    if template:
-        lines.append(f"   :template: {template}")
     lines += ["", *(f"   {name}" for name in names), ""]
     return "\n".join(lines)
 
@@ -136,13 +133,13 @@ def write_api_page(path: Path) -> None:
     parts = [API_INTRO]
     for title, names in _api_groups().items():
         if names:
-            parts.append(_section(title, names, None if title == "Functions" else "class.rst"))
+            parts.append(_section(title, names))
     for title, module, intro in SUBMODULES:
         try:
             names = list(importlib.import_module(module).__all__)
         except (ImportError, AttributeError):
             continue
-        parts.append(_section(title, names, None, module=module, intro=intro))
+        parts.append(_section(title, names, module=module, intro=intro))
     parts.append(EXTENDING)
     text = "\n".join(parts)
     if not path.exists() or path.read_text() != text:  # keep the mtime when nothing changed
