@@ -91,14 +91,16 @@ class _Encoder:
         self.tensors: dict[str, torch.Tensor] = {}
 
     def _add(self, key: str, tensor: torch.Tensor) -> str:
+        while key in self.tensors:  # keys are paths in the state; keep them unique regardless
+            key += "'"
         self.tensors[key] = tensor.detach().cpu()
         return key
 
     def encode(self, value: Any, key: str) -> Any:
+        if isinstance(value, np.generic):  # before float: np.float64 is a float too
+            return {_T: "numpy_scalar", "dtype": value.dtype.str, "value": value.item()}
         if value is None or isinstance(value, bool | int | float | str):
             return value
-        if isinstance(value, np.generic):
-            return {_T: "numpy_scalar", "dtype": value.dtype.str, "value": value.item()}
         if isinstance(value, tuple | list):
             items = [self.encode(v, f"{key}.{i}") for i, v in enumerate(value)]
             return items if isinstance(value, list) else {_T: "tuple", "items": items}

@@ -154,3 +154,17 @@ def fitted_on_frame_array(name: str):
         X = np.random.default_rng(1).normal(size=(40, 3))
         _FITTED[key] = fast_detector(name, max_epochs=1).fit(X)
     return _FITTED[key]
+
+
+@pytest.mark.slow  # runs every case on every detector: minutes
+def test_docs_table_is_current():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    script = root / "docs" / "scripts" / "bad_input_table.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
