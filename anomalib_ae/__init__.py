@@ -8,6 +8,7 @@ trained with PyTorch Lightning.
 from anomalib_ae._version import __version__
 from anomalib_ae.detectors import (
     AutoEncoderDetector,
+    ConditionalVAEDetector,
     ContractiveAutoEncoderDetector,
     CooksDistanceDetector,
     DenoisingAutoEncoderDetector,
@@ -18,6 +19,7 @@ from anomalib_ae.registry import get_detector, list_detectors, register
 
 __all__ = [
     "AutoEncoderDetector",
+    "ConditionalVAEDetector",
     "ContractiveAutoEncoderDetector",
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",

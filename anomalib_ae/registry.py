@@ -13,6 +13,7 @@ _REGISTRY: dict[str, str] = {
     "denoising_autoencoder": "anomalib_ae.detectors.denoising:DenoisingAutoEncoderDetector",
     "contractive_autoencoder": "anomalib_ae.detectors.contractive:ContractiveAutoEncoderDetector",
     "vae": "anomalib_ae.detectors.vae:VAEDetector",
+    "conditional_vae": "anomalib_ae.detectors.cvae:ConditionalVAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
 }
 

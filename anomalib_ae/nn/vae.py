@@ -69,6 +69,10 @@ class VAENet(nn.Module):
         Dropout after hidden activations.
     batch_norm : bool, default=False
         Batch normalisation in hidden layers.
+    n_condition : int, default=0
+        Width of a condition ``c`` that both the encoder and the decoder also
+        see (a conditional VAE, ``q(z|x, c)`` and ``p(x|z, c)``): it is
+        concatenated to the input and to the code. 0 gives the plain VAE.
 
     Examples
     --------
@@ -76,6 +80,9 @@ class VAENet(nn.Module):
     >>> mu, logvar = net.posterior(torch.zeros(3, 5))
     >>> mu.shape, logvar.shape, net(torch.zeros(3, 5)).shape
     (torch.Size([3, 2]), torch.Size([3, 2]), torch.Size([3, 5]))
+    >>> cvae = VAENet(5, hidden_dims=(4,), latent_dim=2, n_condition=1)
+    >>> cvae(torch.zeros(3, 5), torch.ones(3, 1)).shape
+    torch.Size([3, 5])
     """
 
     def __init__(
@@ -86,19 +93,36 @@ class VAENet(nn.Module):
         activation: str | None = "relu",
         dropout: float = 0.0,
         batch_norm: bool = False,
+        n_condition: int = 0,
     ) -> None:
         super().__init__()
         self.latent_dim = int(latent_dim)
+        self.n_condition = int(n_condition)
         self.encoder = MLP(
-            [n_features, *hidden_dims, 2 * latent_dim], activation, dropout, batch_norm
+            [n_features + n_condition, *hidden_dims, 2 * latent_dim],
+            activation,
+            dropout,
+            batch_norm,
         )
         self.decoder = MLP(
-            [latent_dim, *reversed(hidden_dims), n_features], activation, dropout, batch_norm
+            [latent_dim + n_condition, *reversed(hidden_dims), n_features],
+            activation,
+            dropout,
+            batch_norm,
         )
 
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and (clamped) log-variance of ``q(z|x)``."""
-        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+    @staticmethod
+    def _with(t: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """``t`` with condition ``c`` appended (``c`` broadcast over ``t``'s leading axes)."""
+        if c is None:
+            return t
+        return torch.cat([t, c.expand(*t.shape[:-1], c.shape[-1])], dim=-1)
+
+    def posterior(
+        self, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and (clamped) log-variance of ``q(z|x)`` (``q(z|x, c)`` given a condition)."""
+        mu, logvar = self.encoder(self._with(x, c)).chunk(2, dim=-1)
         return mu, logvar.clamp(*LOGVAR_BOUNDS)
 
     @staticmethod
@@ -110,14 +134,14 @@ class VAENet(nn.Module):
             eps = torch.randn_like(mu)
         return mu + (0.5 * logvar).exp() * eps
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The posterior mean: the deterministic code of ``x``."""
-        return self.posterior(x)[0]
+    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The posterior mean: the deterministic code of ``x`` (given condition ``c``)."""
+        return self.posterior(x, c)[0]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoder's mean for code ``z`` (any leading axes)."""
-        return self.decoder(z)
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The decoder's mean for code ``z`` (any leading axes; given condition ``c``)."""
+        return self.decoder(self._with(z, c))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction of ``x`` decoded from its posterior mean (deterministic)."""
-        return self.decode(self.encode(x))
+        return self.decode(self.encode(x, c), c)
