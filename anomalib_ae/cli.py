@@ -212,9 +212,31 @@ def bench(
             f"error: {row['dataset']} / {row['detector']} / seed {row['seed']}: {row['error']}",
             err=True,
         )
+    _pictures(output, jobs, config)
     path, terminal = write_report(output)
     click.echo(terminal)
     click.echo(f"\nreport: {path}", err=True)
+
+
+def _pictures(output, jobs, config) -> None:
+    """Write the pictures of each image dataset of the run (once; a re-run keeps them)."""
+    from anomalib_ae.bench.pictures import PICTURES, write_image_pictures
+    from anomalib_ae.bench.suites import detector_specs
+
+    ae_params = next((s.params for s in detector_specs(config) if s.label == "autoencoder"), {})
+    seen = set()
+    for job in jobs:
+        info = job.dataset
+        if info.kind != "image" or info.format == "missing" or info.name in seen:
+            continue
+        seen.add(info.name)
+        if (Path(output) / PICTURES / f"{info.name}_latent_scatter.png").exists():
+            continue
+        click.echo(f"pictures of {info.name} ...", err=True)
+        try:
+            write_image_pictures(output, info, ae_params=ae_params)
+        except Exception as exc:  # pictures are a bonus: the report is still written
+            click.echo(f"warning: pictures of {info.name} failed: {exc}", err=True)
 
 
 def _command_line() -> list[str]:

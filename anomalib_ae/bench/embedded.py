@@ -85,3 +85,17 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
     X, target = load_digits(return_X_y=True)
     return rare_class(X, target == 0, 50)
+
+
+@register_embedded(
+    "digits_images",
+    "sklearn load_digits as 1797 8x8 images (0-16) with their 10 class labels (one-class protocol)",
+    kind="image",
+    labels="multiclass",
+)
+def digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """Handwritten digits as ``(1797, 8, 8)`` images and their digit labels 0-9."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images.astype(np.float64), digits.target.astype(np.int64)

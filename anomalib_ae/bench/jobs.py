@@ -95,8 +95,15 @@ class Job:
         )
         return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
+    @property
+    def dataset_label(self) -> str:
+        """The row's dataset: the name, plus ``/<class>`` for a one-class job (``mnist_t10k/3``)."""
+        if "normal_class" in self.protocol_options:
+            return f"{self.dataset.name}/{self.protocol_options['normal_class']}"
+        return self.dataset.name
+
     def describe(self) -> str:
-        return f"{self.dataset.name} / {self.detector.label} / seed {self.seed}"
+        return f"{self.dataset_label} / {self.detector.label} / seed {self.seed}"
 
 
 def _peak_rss_mb() -> float:
@@ -117,7 +124,7 @@ def base_row(job: Job) -> dict:
     row = dict.fromkeys(ROW_FIELDS, "")
     row.update(
         key=job.key,
-        dataset=job.dataset.name,
+        dataset=job.dataset_label,
         detector=job.detector.label,
         protocol=job.protocol,
         seed=int(job.seed),

@@ -13,6 +13,11 @@ Protocols
 ``novelty`` (semi-supervised / one-class)
     Subsample as above, split the *normal* rows 70/30; train on those normal
     rows only; test on the held-out normal rows plus all anomalies.
+``one_class`` (labelled multi-class sets, e.g. digit images)
+    Per seed one stratified 70/30 split of all rows; for a ``normal_class`` c,
+    train on the train-part rows of class c, test on the whole test part with
+    anomaly = (class != c). The suite runner makes one job per class
+    (:func:`anomalib_ae.bench.suites.build_jobs`).
 
 A protocol is a function ``(X, y, seed, *, dataset="", **options) -> Split``;
 :func:`register_protocol` adds one (e.g. a ``one_class`` protocol for labelled
@@ -218,8 +223,87 @@ def novelty_split(
     return Split(X_train, X_test, y[train_idx], y[test_idx])
 
 
+def one_class_split(
+    X: Any,
+    y: Any,
+    seed: int = 0,
+    *,
+    dataset: str = "",
+    normal_class: Any = None,
+    max_rows: int | None = None,
+    test_size: float = 0.3,
+    scaling: str | None = "global",
+) -> Split:
+    """One-class split of a labelled (multi-class) set: train on class ``normal_class`` only.
+
+    Per seed, one stratified ``1 - test_size`` / ``test_size`` split of all rows
+    (the same for every class: it depends on ``(dataset, seed)`` only); the
+    train part keeps the rows of ``normal_class``; the test part is the whole
+    test part with anomaly = (class != ``normal_class``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Rows or images.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    seed, dataset, max_rows, test_size
+        As in :func:`adbench_split` (``max_rows`` defaults to ``None``: all rows).
+    normal_class : label
+        The normal class (required).
+    scaling : {"global", "minmax", "standard", "none"} or None, default="global"
+        ``"global"``: one min-max scaling of all values (pixels) of the train
+        part into [0, 1] (MNIST's 0-255 become 0-1); the others are per
+        feature as in :func:`scale_split`.
+
+    Returns
+    -------
+    Split
+
+    Examples
+    --------
+    >>> X = np.arange(300, dtype=float).reshape(100, 3)
+    >>> y = np.arange(100) % 4
+    >>> s = one_class_split(X, y, seed=0, dataset="toy", normal_class=2)
+    >>> len(s.X_train), int(s.y_train.sum()), len(s.X_test), int((s.y_test == 0).sum())
+    (18, 0, 30, 7)
+    """
+    X = np.asarray(X)
+    y = np.asarray(y).ravel()
+    if X.ndim < 2 or len(X) != len(y):
+        raise ValueError(
+            f"X must be (n_samples, ...) with one label per row, got X {X.shape} and y {y.shape}."
+        )
+    classes = np.unique(y)
+    if normal_class is None or normal_class not in classes.tolist():
+        raise ValueError(
+            f"one_class needs normal_class, one of the labels {classes.tolist()}; got "
+            f"{normal_class!r}."
+        )
+    rs = derive_seed(dataset, seed)
+    X, y = _subsample(X, y, max_rows, rs)
+    train_idx, test_idx = train_test_split(
+        np.arange(len(X)), test_size=test_size, stratify=y, random_state=rs
+    )
+    train_idx = np.sort(train_idx[y[train_idx] == normal_class])
+    test_idx = np.sort(test_idx)
+    if scaling == "global":
+        train = np.asarray(X[train_idx], dtype=np.float64)
+        lo, hi = float(train.min()), float(train.max())
+        scale = hi - lo if hi > lo else 1.0
+        X_train, X_test = (train - lo) / scale, (np.asarray(X[test_idx], np.float64) - lo) / scale
+    else:
+        X_train, X_test = scale_split(X[train_idx], X[test_idx], scaling)
+    y_test = (y[test_idx] != normal_class).astype(np.int64)
+    return Split(X_train, X_test, np.zeros(len(train_idx), np.int64), y_test)
+
+
 Protocol = Callable[..., Split]
-_PROTOCOLS: dict[str, Protocol] = {"adbench": adbench_split, "novelty": novelty_split}
+_PROTOCOLS: dict[str, Protocol] = {
+    "adbench": adbench_split,
+    "novelty": novelty_split,
+    "one_class": one_class_split,
+}
 
 
 def register_protocol(name: str, func: Protocol) -> None:

@@ -31,6 +31,7 @@ from anomalib_ae.bench.ranking import (
     critical_difference,
     wilcoxon_vs_best,
 )
+from anomalib_ae.bench.report_images import image_sections
 from anomalib_ae.bench.store import ResultStore
 
 RESULTS = "results.csv"
@@ -261,6 +262,7 @@ def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
         tab = per_dataset_table(ok, metric, details["order"]) if not ok.empty else pd.DataFrame()
         sections += [f"## {label} per dataset (mean ± std over seeds; best in bold)", ""]
         sections += [markdown_table(tab) if not tab.empty else "No successful jobs.", ""]
+    sections += image_sections(output, frame, markdown_table)
     issues = problems_table(frame)
     sections += ["## Errors and warnings", ""]
     sections += [markdown_table(issues) if not issues.empty else "None.", ""]

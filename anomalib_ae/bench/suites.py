@@ -28,7 +28,9 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from anomalib_ae.bench.datasets import DatasetInfo, select
+import numpy as np
+
+from anomalib_ae.bench.datasets import DatasetInfo, load, select
 from anomalib_ae.bench.detectors import (
     BASELINES,
     OURS,
@@ -167,13 +169,39 @@ def build_jobs(suite: Suite, data_dir=None) -> tuple[list[Job], list[str]]:
     datasets, unmatched = select(suite.datasets, data_dir)
     specs = detector_specs(suite)
     jobs = [
-        Job(dataset, spec, seed, protocol, dict(suite.protocol_options))
+        Job(dataset, spec, seed, protocol, options)
         for dataset in datasets
         for protocol in suite.protocols
+        for options in protocol_grid(dataset, protocol, suite.protocol_options)
         for seed in suite.seeds
         for spec in specs
     ]
     return jobs, unmatched
+
+
+def protocol_grid(dataset: DatasetInfo, protocol: str, options: dict) -> list[dict]:
+    """The protocol options of each job of ``dataset``: one per class for ``one_class``.
+
+    ``one_class`` takes the classes from the option ``classes`` (a list) when
+    given, else from the dataset's labels (a dataset that cannot be read gets
+    one job per seed and detector, which becomes an error row). A protocol that
+    does not fit the dataset's labels gets no jobs: ``one_class`` needs class
+    labels (``labels="multiclass"``), the others need 0/1 labels; so
+    ``embedded/*`` in a suite picks the sets each protocol can use. Other
+    protocols get ``options`` unchanged.
+    """
+    options = dict(options)
+    classes = options.pop("classes", None)
+    if (protocol == "one_class") != (dataset.labels == "multiclass"):
+        return []
+    if protocol != "one_class" or "normal_class" in options:
+        return [options]
+    if classes is None:
+        try:
+            classes = np.unique(load(dataset)[1]).tolist()
+        except Exception:  # a dataset that cannot be read fails in its own job
+            return [options]
+    return [{**options, "normal_class": c} for c in classes]
 
 
 def missing_dataset_jobs(suite: Suite, patterns: list[str]) -> list[Job]:

@@ -63,6 +63,23 @@ hidden_dims : tuple of int, default=(64, 32)
         Any other ``pytorch_lightning.Trainer`` argument (e.g.
         ``{"gradient_clip_val": 1.0}``)."""
 
+IMAGE_PARAMS = """\
+image_shape : tuple of int or None, default=None
+        Shape ``(H, W)`` or ``(C, H, W)`` of one image when ``X`` holds
+        flattened images as rows (e.g. in a 2-D scikit-learn pipeline). Not
+        needed for image arrays ``(n, H, W)`` or ``(n, C, H, W)``, whose shape
+        is read from ``X``.
+    architecture : {"auto", "conv", "mlp"}, default="auto"
+        ``"auto"``: a convolutional encoder/decoder for image input (image
+        arrays, or rows with ``image_shape``), an MLP for tables; ``"conv"``:
+        require image input; ``"mlp"``: always an MLP on the flattened pixels.
+        Image input is scaled with one shift and scale for all pixels (global
+        ``scaler``), not per pixel.
+    channels : tuple of int, default=(32, 64)
+        Channels of the conv encoder's stride-2 3x3 convolutions (each halves
+        H and W; the decoder mirrors them with stride-2 transposed
+        convolutions); ``hidden_dims`` is not used by the conv nets."""
+
 NEURAL_ATTRIBUTES = """\
 net_ : torch.nn.Module
         The trained net, on the CPU, in eval mode.
@@ -88,9 +105,11 @@ net_ : torch.nn.Module
 
 
 def fill_doc(obj: T) -> T:
-    """Fill ``{neural_params}`` and ``{neural_attributes}`` in ``obj.__doc__``."""
+    """Fill ``{neural_params}``, ``{neural_attributes}`` and ``{image_params}`` in ``obj.__doc__``."""
     if obj.__doc__:
-        obj.__doc__ = obj.__doc__.replace("{neural_params}", NEURAL_PARAMS).replace(
-            "{neural_attributes}", NEURAL_ATTRIBUTES
+        obj.__doc__ = (
+            obj.__doc__.replace("{neural_params}", NEURAL_PARAMS)
+            .replace("{neural_attributes}", NEURAL_ATTRIBUTES)
+            .replace("{image_params}", IMAGE_PARAMS)
         )
     return obj

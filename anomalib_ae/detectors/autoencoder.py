@@ -9,8 +9,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
+from anomalib_ae.nn.conv import ConvAutoEncoderNet
 from anomalib_ae.nn.mlp import AutoEncoderNet
 from anomalib_ae.nn.tied import TiedAutoEncoderNet
 from anomalib_ae.training import ArrayDataModule
@@ -27,7 +29,7 @@ AUTOENCODER_DEFAULTS = {
 
 
 @fill_doc
-class AutoEncoderDetector(BaseNeuralDetector):
+class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
     """Autoencoder outlier detector scored by the mean squared reconstruction error.
 
     An autoencoder squeezes each row through a narrow code and rebuilds it. It
@@ -53,6 +55,7 @@ class AutoEncoderDetector(BaseNeuralDetector):
         ``max_epochs`` (Hinton & Salakhutdinov, 2006).
     pretrain_epochs : int, default=10
         Epochs of each layer's pretraining.
+    {image_params}
     {neural_params}
 
     Attributes
@@ -99,11 +102,14 @@ class AutoEncoderDetector(BaseNeuralDetector):
         "code_l1": [Interval(Real, 0, None, closed="left")],
         "pretrain": [StrOptions({"layerwise"}), None],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        **IMAGE_CONSTRAINTS,
     }
 
-    __init__ = neural_init(**AUTOENCODER_DEFAULTS)
+    __init__ = neural_init(**AUTOENCODER_DEFAULTS, **IMAGE_DEFAULTS)
 
     def _build_net(self, n_features: int) -> nn.Module:
+        if self._uses_conv():
+            return ConvAutoEncoderNet(**self._conv_kwargs())
         net_class = TiedAutoEncoderNet if self.tied_weights else AutoEncoderNet
         return net_class(
             n_features,

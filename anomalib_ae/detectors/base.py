@@ -196,6 +196,10 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         """Epochs of the main training for ``n_train`` training rows (default: ``max_epochs``)."""
         return self.max_epochs
 
+    def _make_scaler(self) -> InputScaler:
+        """The (unfitted) input scaling ``fit`` learns on the training rows."""
+        return InputScaler(self.scaler)
+
     def _calibrate(self, X: np.ndarray) -> None:
         """Fit score calibration on the training rows after training, before the threshold."""
 
@@ -230,7 +234,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         """
         X = self._validate(X, reset=True)
         seed = seed_from(self.random_state)
-        scaler = InputScaler(self.scaler).fit(X)
+        scaler = self._make_scaler().fit(X)
         with torch.random.fork_rng(devices=[]), quiet_lightning(bool(self.verbose)):
             torch.manual_seed(seed)
             net = self._build_net(X.shape[1])

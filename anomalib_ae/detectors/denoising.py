@@ -9,15 +9,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
+from anomalib_ae.nn.conv import ConvAutoEncoderNet
 from anomalib_ae.nn.mlp import AutoEncoderNet
 from anomalib_ae.nn.noise import NOISES
 from anomalib_ae.training.denoising import DenoisingSystem
 
 
 @fill_doc
-class DenoisingAutoEncoderDetector(BaseNeuralDetector):
+class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
     """Denoising autoencoder outlier detector scored by the clean reconstruction error.
 
     During training each (scaled) row is corrupted and the net learns to rebuild
@@ -39,6 +41,7 @@ class DenoisingAutoEncoderDetector(BaseNeuralDetector):
         when ``noise="gaussian"``).
     drop_prob : float, default=0.2
         Probability of masking a value, in [0, 1) (used when ``noise="mask"``).
+    {image_params}
     {neural_params}
 
     Attributes
@@ -79,11 +82,14 @@ class DenoisingAutoEncoderDetector(BaseNeuralDetector):
         "noise": [StrOptions(set(NOISES))],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "drop_prob": [Interval(Real, 0, 1, closed="left")],
+        **IMAGE_CONSTRAINTS,
     }
 
-    __init__ = neural_init(noise="gaussian", noise_std=0.2, drop_prob=0.2)
+    __init__ = neural_init(noise="gaussian", noise_std=0.2, drop_prob=0.2, **IMAGE_DEFAULTS)
 
     def _build_net(self, n_features: int) -> nn.Module:
+        if self._uses_conv():
+            return ConvAutoEncoderNet(**self._conv_kwargs())
         return AutoEncoderNet(
             n_features,
             hidden_dims=tuple(self.hidden_dims),

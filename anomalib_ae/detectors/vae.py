@@ -15,8 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
+from anomalib_ae.nn.conv import ConvVAENet
 from anomalib_ae.nn.vae import VAENet, gaussian_kl, gaussian_nll
 from anomalib_ae.training.inference import predict_batches
 from anomalib_ae.training.vae import VAESystem
@@ -26,7 +28,7 @@ _MC_CHUNK = 2**24  # values per decoded Monte-Carlo chunk (draws x rows x featur
 
 
 @fill_doc
-class VAEDetector(BaseNeuralDetector):
+class VAEDetector(ImageInputMixin, BaseNeuralDetector):
     """Variational autoencoder outlier detector, also a generator and a latent-space transformer.
 
     The encoder gives each row a Gaussian posterior ``q(z|x) = N(mu, diag(exp(logvar)))``
@@ -56,6 +58,7 @@ class VAEDetector(BaseNeuralDetector):
     kl_warmup_epochs : int, default=0
         Grow the KL weight linearly from 0 to ``beta`` over this many epochs
         (0 disables the warm-up).
+    {image_params}
     {neural_params}
 
     Attributes
@@ -115,12 +118,17 @@ class VAEDetector(BaseNeuralDetector):
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        **IMAGE_CONSTRAINTS,
     }
 
-    __init__ = neural_init(score_type="elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0)
+    __init__ = neural_init(
+        score_type="elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0, **IMAGE_DEFAULTS
+    )
 
     # ---- hooks -------------------------------------------------------------------------
-    def _build_net(self, n_features: int) -> VAENet:
+    def _build_net(self, n_features: int) -> VAENet | ConvVAENet:
+        if self._uses_conv():
+            return ConvVAENet(**self._conv_kwargs())
         return VAENet(
             n_features,
             hidden_dims=tuple(self.hidden_dims),
@@ -158,9 +166,13 @@ class VAEDetector(BaseNeuralDetector):
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         # Scores are sums over features and draws: a float64 copy of the net keeps
         # them equal to ~1e-15 whatever the batch split (float32 kernels differ by ~1e-7).
-        net = copy.deepcopy(self.net_).double()
+        # Conv nets score in float32: float64 (transposed) convolutions are ~10x slower on CPU.
+        if self._uses_conv():
+            net, dtype = self.net_, torch.float32
+        else:
+            net, dtype = copy.deepcopy(self.net_).double(), torch.float64
         return predict_batches(
-            lambda x: self._score_batch(net, x.double()),
+            lambda x: self._score_batch(net, x.to(dtype)),
             X,
             batch_size=self.inference_batch_size,
             transform=self.scaler_.transform,
