@@ -251,12 +251,12 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
                     "batch_norm=True needs at least 2 training rows, got 1 sample; "
                     "pass more rows or set batch_norm=False."
                 )
-            self._before_training(net, datamodule, seed)
             trainer = self._make_trainer(
                 self._n_epochs(len(datamodule.train_X)),
                 early_stopping=self.early_stopping and datamodule.has_validation,
             )
             with cpu_threads(self.accelerator, self.batch_size * _n_parameters(net)):
+                self._before_training(net, datamodule, seed)
                 trainer.fit(system, datamodule=datamodule)
             if trainer.interrupted:  # Lightning versions that swallow Ctrl+C
                 raise KeyboardInterrupt
