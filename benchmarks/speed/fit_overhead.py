@@ -1,0 +1,99 @@
+"""Target 1: ``AutoEncoderDetector.fit`` against a bare PyTorch loop doing the same work.
+
+Both sides: the same ``AutoEncoderNet`` (hidden (64, 32), code 8) built from the
+same seed, the same float32 rows standardised the same way, the same batch size,
+epochs, Adam optimiser and per-epoch shuffle, one torch thread. The bare side
+is what ``fit`` must do written as plain PyTorch: standardise, train, and score
+the training rows once for the threshold (``offset_``); the ratio against the
+training loop alone is printed too. Rounds are interleaved (bare, ours, bare,
+ours, ...) and each ratio is the median of the per-round ratios.
+
+Usage: python benchmarks/speed/fit_overhead.py [--rows 7000] [--epochs 10] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+
+import numpy as np
+import torch
+from _common import header, interleaved, median, ratio
+
+from anomalib_ae import AutoEncoderDetector
+from anomalib_ae.nn.mlp import AutoEncoderNet
+
+HIDDEN, LATENT = (64, 32), 8
+
+
+def bare_fit(X: np.ndarray, batch_size: int, epochs: int, score: bool = True) -> None:
+    """Standardise, train with Adam on shuffled batches, then score the training rows."""
+    mean, std = X.mean(0, dtype=np.float64), X.std(0, dtype=np.float64)
+    T = torch.from_numpy(((X - mean) / np.where(std > 0, std, 1.0)).astype(np.float32))
+    torch.manual_seed(0)
+    net = AutoEncoderNet(X.shape[1], HIDDEN, LATENT)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    n = len(T)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for start in range(0, n, batch_size):
+            x = T[order[start : start + batch_size]]
+            loss = (net(x) - x).pow(2).flatten(1).mean(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    if score:
+        net.eval()
+        with torch.inference_mode():
+            errors = torch.cat([(net(x) - x).pow(2).mean(1) for x in T.split(4096)])
+        np.percentile(-errors.double().numpy(), 10)
+
+
+def ours_fit(X: np.ndarray, batch_size: int, epochs: int) -> None:
+    AutoEncoderDetector(
+        hidden_dims=HIDDEN,
+        latent_dim=LATENT,
+        batch_size=batch_size,
+        max_epochs=epochs,
+        random_state=0,
+    ).fit(X)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=7000)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    header("fit overhead: AutoEncoderDetector.fit vs a bare PyTorch loop (target: ratio <= 1.2)")
+    print(
+        f"rows {args.rows}, epochs {args.epochs}, repeats {args.repeats} (+1 warm-up), interleaved\n"
+    )
+    print(
+        "| d | batch | bare fit s | bare train-only s | ours s | ours / bare fit | ours / train-only | CPU-time ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for d in (20, 100):
+        X = rng.normal(size=(args.rows, d)).astype(np.float32)
+        for b in (32, 256):
+            times = interleaved(
+                {
+                    "bare": partial(bare_fit, X, b, args.epochs),
+                    "train": partial(bare_fit, X, b, args.epochs, score=False),
+                    "ours": partial(ours_fit, X, b, args.epochs),
+                },
+                repeats=args.repeats,
+            )
+            print(
+                f"| {d} | {b} | {median(times['bare']['wall']):.3f} "
+                f"| {median(times['train']['wall']):.3f} | {median(times['ours']['wall']):.3f} "
+                f"| **{ratio(times, 'ours', 'bare'):.2f}** | {ratio(times, 'ours', 'train'):.2f} "
+                f"| {ratio(times, 'ours', 'bare', 'cpu'):.2f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

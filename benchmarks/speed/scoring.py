@@ -1,0 +1,59 @@
+"""Target 3: ``score_samples`` rows/s against a bare ``inference_mode`` forward pass.
+
+The same fitted net (d = 100, hidden (64, 32), code 8) on the same float32 rows,
+one torch thread. The bare side is the net's forward pass over the scaled rows
+already in a tensor, batch by batch; ours is the whole public call (input
+validation, scaling, the forward pass, the per-row error, float64 scores).
+Interleaved rounds; the ratio is the median of per-round ratios of rows/s.
+
+Usage: python benchmarks/speed/scoring.py [--rows 200000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+
+import numpy as np
+import torch
+from _common import header, interleaved, median, ratio
+
+from anomalib_ae import AutoEncoderDetector
+
+
+def bare(net: torch.nn.Module, T: torch.Tensor, batch_size: int) -> None:
+    with torch.inference_mode():
+        for x in T.split(batch_size):
+            net(x)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    header("scoring: score_samples vs a bare inference_mode forward pass (target: >= 0.8x rows/s)")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(args.rows, 100)).astype(np.float32)
+    det = AutoEncoderDetector(max_epochs=1, random_state=0).fit(X[:5000])
+    T = torch.from_numpy(det.scaler_.transform(X))
+    print(f"rows {args.rows}, d 100, repeats {args.repeats} (+1 warm-up), interleaved\n")
+    print("| inference_batch_size | bare rows/s | ours rows/s | ours / bare |")
+    print("|---|---|---|---|")
+    for b in (1024, 4096, 16384):
+        det.set_params(inference_batch_size=b)
+        times = interleaved(
+            {"bare": partial(bare, det.net_, T, b), "ours": partial(det.score_samples, X)},
+            repeats=args.repeats,
+        )
+        rate_bare = args.rows / median(times["bare"]["wall"])
+        rate_ours = args.rows / median(times["ours"]["wall"])
+        print(
+            f"| {b} | {rate_bare:,.0f} | {rate_ours:,.0f} "
+            f"| **{1 / ratio(times, 'ours', 'bare'):.2f}** |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
