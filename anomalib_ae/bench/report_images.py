@@ -29,7 +29,7 @@ def one_class_tables(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Da
     ...                      "protocol": ["one_class"] * 4, "status": ["ok"] * 4})
     >>> means, per_class = one_class_tables(rows)
     >>> means.loc["d", "a"], per_class["d"].loc["0", "a"]
-    ('0.750 ± 0.071', '0.850')
+    ('0.750 ± 0.071', '**0.850**')
     """
     ok = frame[(frame["protocol"] == "one_class") & frame["status"].isin(["ok", "warning"])].copy()
     if ok.empty:
