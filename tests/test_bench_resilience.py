@@ -203,3 +203,13 @@ def test_corrupt_and_missing_dataset_files_are_reported_by_name(tmp_path):
     assert "corrupt.npz" in rows["corrupt"]["error"]
     assert rows["gone"]["status"] == "error"
     assert "gone.npz" in rows["gone"]["error"] and "not found" in rows["gone"]["error"]
+
+
+def test_pyod_batch_larger_than_training_set_is_lowered_with_a_note(tmp_path):
+    # PyOD drops incomplete batches: batch_size > training rows would train on nothing and crash.
+    infos, _ = select(["wine"], "/nonexistent")
+    spec = resolve("pyod_vae", {"epoch_num": 1, "batch_size": 500})
+    (row,) = run_jobs([Job(infos[0], spec, 0)], ResultStore(tmp_path / "r.csv"), isolate=False)
+    assert row["status"] == "warning"
+    assert "batch_size lowered from 500 to the 98 training rows" in row["error"]
+    assert 0.0 <= row["auroc"] <= 1.0

@@ -122,12 +122,23 @@ class Adapter:
         cls = import_target(spec.target)
         self.spec = spec
         self.estimator = cls(**with_seed(cls, spec.params, seed))
+        self.notes: list[str] = []
 
     def _rows(self, X: np.ndarray) -> np.ndarray:
         return X if self.spec.kind == "ours" else X.reshape(len(X), -1)
 
     def fit(self, X: np.ndarray) -> Adapter:
-        self.estimator.fit(self._rows(X))
+        X = self._rows(X)
+        batch_size = getattr(self.estimator, "batch_size", None)
+        if self.spec.kind == "pyod" and isinstance(batch_size, int) and batch_size > len(X):
+            # PyOD's deep models drop the last incomplete batch (DataLoader drop_last=True),
+            # so a batch larger than the training set trains on nothing and then crashes.
+            self.estimator.batch_size = len(X)
+            self.notes.append(
+                f"batch_size lowered from {batch_size} to the {len(X)} training rows "
+                "(PyOD drops incomplete batches)"
+            )
+        self.estimator.fit(X)
         return self
 
     def anomaly_scores(self, X: np.ndarray) -> np.ndarray:

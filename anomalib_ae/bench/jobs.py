@@ -21,8 +21,9 @@ Row fields (:data:`ROW_FIELDS`)
     earlier job already touched that much memory).
 ``status``
     ``ok``; ``warning`` (metrics computed, see ``error`` for the note, e.g.
-    infinite scores); ``error`` (no metrics; ``error`` holds the reason,
-    including timeouts and crashed processes).
+    infinite scores, or a PyOD batch size lowered to the training-set size);
+    ``error`` (no metrics; ``error`` holds the reason, including timeouts and
+    crashed processes).
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def run_job(job: Job) -> dict:
             raise ValueError(f"got {len(scores)} scores for {len(split.y_test)} test rows.")
         scores, note = sanitize_scores(scores)
         row.update(compute_metrics(split.y_test, scores))
-        row.update(status="warning" if note else "ok", error=note)
+        notes = "; ".join(n for n in [*detector.notes, note] if n)
+        row.update(status="warning" if notes else "ok", error=notes)
     except Exception as exc:
         row.update(status="error", error=f"{stage}: {one_line(exc)}")
     row["finished_at"] = _now()
