@@ -3,8 +3,8 @@
 from anomalib_ae.detectors.autoencoder import AutoEncoderDetector
 from anomalib_ae.detectors.base import BaseDetector, BaseNeuralDetector
 from anomalib_ae.detectors.contractive import ContractiveAutoEncoderDetector
-from anomalib_ae.detectors.cvae import ConditionalVAEDetector
 from anomalib_ae.detectors.cooks import CollinearityWarning, CooksDistanceDetector
+from anomalib_ae.detectors.cvae import ConditionalVAEDetector
 from anomalib_ae.detectors.denoising import DenoisingAutoEncoderDetector
 from anomalib_ae.detectors.vae import VAEDetector
 

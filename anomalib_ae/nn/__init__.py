@@ -1,8 +1,8 @@
 """Pure torch modules: encoders, decoders and autoencoder nets (no Lightning, no sklearn)."""
 
-from anomalib_ae.nn.mlp import MLP, AutoEncoderNet, make_activation
 from anomalib_ae.nn.cvae import ConditionalVAENet
 from anomalib_ae.nn.jacobian import jacobian_frobenius
+from anomalib_ae.nn.mlp import MLP, AutoEncoderNet, make_activation
 from anomalib_ae.nn.noise import corrupt
 from anomalib_ae.nn.tied import TiedAutoEncoderNet, TiedLinear
 from anomalib_ae.nn.vae import VAENet, gaussian_kl, gaussian_nll
