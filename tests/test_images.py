@@ -173,3 +173,17 @@ def test_pictures_are_png(tmp_path, images):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="table rows"):
         plot_reconstructions(AutoEncoderDetector(**FAST).fit(images.reshape(60, -1)), images)
+
+
+def test_conv_detector_save_load(images):
+    import io
+
+    from anomalib_ae import load
+
+    det = AutoEncoderDetector(**FAST).fit(images)
+    buffer = io.BytesIO()
+    det.save(buffer)
+    buffer.seek(0)
+    back = load(buffer)
+    assert type(back.net_).__name__ == "ConvAutoEncoderNet" and back.image_shape_ == (1, 8, 8)
+    np.testing.assert_allclose(back.score_samples(images), det.score_samples(images))
