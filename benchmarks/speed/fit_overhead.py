@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=7000)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dims", default="20,100")
+    parser.add_argument("--batches", default="32,256")
     args = parser.parse_args()
     header("fit overhead: AutoEncoderDetector.fit vs a bare PyTorch loop (target: ratio <= 1.2)")
     print(
@@ -75,9 +77,9 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
-    for d in (20, 100):
+    for d in (int(v) for v in args.dims.split(",")):
         X = rng.normal(size=(args.rows, d)).astype(np.float32)
-        for b in (32, 256):
+        for b in (int(v) for v in args.batches.split(",")):
             times = interleaved(
                 {
                     "bare": partial(bare_fit, X, b, args.epochs),
