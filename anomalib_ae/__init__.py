@@ -8,6 +8,7 @@ trained with PyTorch Lightning.
 from anomalib_ae._version import __version__
 from anomalib_ae.detectors import (
     AutoEncoderDetector,
+    AutoEncoderEnsembleDetector,
     ConditionalVAEDetector,
     ContractiveAutoEncoderDetector,
     CooksDistanceDetector,
@@ -20,6 +21,7 @@ from anomalib_ae.registry import get_detector, list_detectors, register
 __all__ = [
     "AutoEncoderDetector",
     "ConditionalVAEDetector",
+    "AutoEncoderEnsembleDetector",
     "ContractiveAutoEncoderDetector",
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",

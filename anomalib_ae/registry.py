@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 # name -> "module:Class". Imports are lazy so that listing detectors stays cheap.
 _REGISTRY: dict[str, str] = {
     "autoencoder": "anomalib_ae.detectors.autoencoder:AutoEncoderDetector",
+    "autoencoder_ensemble": "anomalib_ae.detectors.ensemble:AutoEncoderEnsembleDetector",
     "denoising_autoencoder": "anomalib_ae.detectors.denoising:DenoisingAutoEncoderDetector",
     "contractive_autoencoder": "anomalib_ae.detectors.contractive:ContractiveAutoEncoderDetector",
     "vae": "anomalib_ae.detectors.vae:VAEDetector",

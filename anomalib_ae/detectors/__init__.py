@@ -6,10 +6,12 @@ from anomalib_ae.detectors.contractive import ContractiveAutoEncoderDetector
 from anomalib_ae.detectors.cooks import CollinearityWarning, CooksDistanceDetector
 from anomalib_ae.detectors.cvae import ConditionalVAEDetector
 from anomalib_ae.detectors.denoising import DenoisingAutoEncoderDetector
+from anomalib_ae.detectors.ensemble import AutoEncoderEnsembleDetector
 from anomalib_ae.detectors.vae import VAEDetector
 
 __all__ = [
     "AutoEncoderDetector",
+    "AutoEncoderEnsembleDetector",
     "BaseDetector",
     "BaseNeuralDetector",
     "CollinearityWarning",

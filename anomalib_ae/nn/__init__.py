@@ -1,6 +1,7 @@
 """Pure torch modules: encoders, decoders and autoencoder nets (no Lightning, no sklearn)."""
 
 from anomalib_ae.nn.cvae import ConditionalVAENet
+from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet, ParallelLinear
 from anomalib_ae.nn.jacobian import jacobian_frobenius
 from anomalib_ae.nn.mlp import MLP, AutoEncoderNet, make_activation
 from anomalib_ae.nn.noise import corrupt
@@ -9,6 +10,8 @@ from anomalib_ae.nn.vae import VAENet, gaussian_kl, gaussian_nll
 
 __all__ = [
     "MLP",
+    "ParallelLinear",
+    "AutoEncoderEnsembleNet",
     "AutoEncoderNet",
     "ConditionalVAENet",
     "TiedAutoEncoderNet",

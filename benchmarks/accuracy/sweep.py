@@ -1,0 +1,347 @@
+"""Evaluate candidate detector configurations on the ADBench classical suite, cheaply.
+
+The ADBench unsupervised protocol (``anomalib_ae.bench.protocols.adbench_split``) on
+the 29 files of ``$AEOD_DATA_DIR/adbench/Classical``, seeds 0-2 (or fewer). Test
+scores of every (detector, dataset, seed) are cached as ``.npy`` files under
+``--cache`` (outside the repository), so the PyOD baselines are computed once and a
+candidate is only ever fitted once per split; the summary is recomputed from the
+cache each time.
+
+A candidate is one of
+
+- ``lib:NAME`` or ``lib:NAME:{json params}``: a registered detector of this package;
+- ``proto:{json params}``: the pure-torch prototype below (quick to change while
+  exploring; the ideas that win move into the library);
+- a PyOD baseline name (``pyod_iforest``, ...), always included in the ranking.
+
+Examples::
+
+    AEOD_DATA_DIR=/work/shared/datasets python benchmarks/accuracy/sweep.py \
+        --seeds 0 --cand 'lib:autoencoder' --cand 'lib:autoencoder:{"scaler": "none"}'
+
+The summary prints, per candidate, the mean test AUROC / AUPRC over all
+(dataset, seed) pairs and the average rank (by AUROC, of the per-dataset means
+over seeds) among the candidate and the six PyOD baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from anomalib_ae.bench.protocols import adbench_split, derive_seed
+
+BASELINES = ["pyod_iforest", "pyod_vae", "pyod_ecod", "pyod_autoencoder", "pyod_pca", "pyod_knn"]
+CHEAP_BASELINES = ["pyod_iforest", "pyod_ecod", "pyod_pca", "pyod_knn"]
+
+
+def datasets(root: Path) -> list[Path]:
+    return sorted((root / "adbench" / "Classical").glob("*.npz"))
+
+
+def split_of(path: Path, seed: int):
+    data = np.load(path, allow_pickle=False)
+    return adbench_split(data["X"], data["y"], seed, dataset=path.stem)
+
+
+def model_seed(name: str, seed: int) -> int:
+    """The seed the harness hands a detector (``jobs.run_job``)."""
+    return derive_seed(name, seed) % 2**31
+
+
+# ---- candidates ---------------------------------------------------------------------
+def run_baseline(name: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
+    from anomalib_ae.bench.detectors import Adapter, resolve
+
+    det = Adapter(resolve(name), seed=seed).fit(X_train)
+    return {"": det.anomaly_scores(X_test)}
+
+
+def run_lib(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
+    from anomalib_ae import get_detector
+
+    _, name, *rest = spec.split(":", 2)
+    params = json.loads(rest[0]) if rest else {}
+    for key, value in params.items():
+        if isinstance(value, list):
+            params[key] = tuple(value)
+    variants = params.pop("_score_types", None)
+    det = get_detector(name, random_state=seed, **params).fit(X_train)
+    out = {"": -det.score_samples(X_test)}
+    for score_type in variants or []:  # scoring-only parameter: no refit needed
+        det.set_params(score_type=score_type)
+        out[f"|{score_type}"] = -det.score_samples(X_test)
+    return out
+
+
+def _scale(kind: str, X_train: np.ndarray, X_test: np.ndarray):
+    if kind == "standard":
+        mu, sd = X_train.mean(0), X_train.std(0)
+        sd = np.where(sd > 1e-12, sd, 1.0)
+        return (X_train - mu) / sd, (X_test - mu) / sd
+    return X_train, X_test
+
+
+def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
+    """Plain-torch loop around the library's ensemble net and trimmed loss, knobs exposed.
+
+    Variants returned from one training (suffixes): ``m1`` (first member only) and
+    ``mK`` (mean over the K members), each for ``rec`` (mean squared error) and
+    ``fn`` (each feature's squared error divided by its median training error).
+    """
+    from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet
+    from anomalib_ae.training.ensemble import trimmed_weights
+
+    p = {
+        "scaler": "standard",
+        "hidden": [64, 32],
+        "latent": 8,
+        "epochs": 50,
+        "batch": 64,
+        "lr": 1e-3,
+        "wd": 0.0,
+        "trim": 0.0,
+        "trim_warmup": 0.2,
+        "members": 1,
+        "steps": None,
+        "latent_rule": None,
+        **json.loads(spec.split(":", 1)[1]),
+    }
+    Xtr, Xte = _scale(p["scaler"], X_train.astype(np.float64), X_test.astype(np.float64))
+    Xtr_t = torch.as_tensor(Xtr, dtype=torch.float32)
+    Xte_t = torch.as_tensor(Xte, dtype=torch.float32)
+    n, d = Xtr.shape
+    latent = p["latent"]
+    if p["latent_rule"] == "sqrt":
+        latent = max(2, min(latent, int(round(np.sqrt(d)))))
+    elif p["latent_rule"] == "half":
+        latent = max(1, min(latent, d // 2))
+    batch = min(p["batch"], n)
+    per_epoch = -(-n // batch)
+    epochs = p["epochs"] if p["steps"] is None else max(1, -(-p["steps"] // per_epoch))
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    k = p["members"]
+    net = AutoEncoderEnsembleNet(d, p["hidden"], latent, n_members=k)
+    opt = torch.optim.Adam(net.parameters(), lr=p["lr"], weight_decay=p["wd"])
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        trimming = p["trim"] > 0 and epoch >= p["trim_warmup"] * epochs
+        for start in range(0, n, batch):
+            x = Xtr_t[order[start : start + batch]]
+            losses = (net(x) - x).pow(2).mean(-1)
+            if trimming and len(x) > 1:
+                losses = losses * trimmed_weights(losses, p["trim"])
+            opt.zero_grad()
+            losses.mean().backward()
+            opt.step()
+    with torch.inference_mode():
+        err_tr = (net(Xtr_t) - Xtr_t).pow(2).numpy()  # (k, n, d)
+        err_te = (net(Xte_t) - Xte_t).pow(2).numpy()
+    med = np.median(err_tr, axis=1, keepdims=True)  # (k, 1, d)
+    floor = np.maximum(err_tr.mean(axis=(1, 2), keepdims=True), 1e-12)
+    med = np.where(med > 1e-12, med, floor)
+    rec, fn = err_te.mean(-1), (err_te / med).mean(-1)  # (k, n_test)
+    # latent deviations: squared distance of each code from the training median, per
+    # code dimension, divided by its median over the training rows
+    with torch.inference_mode():
+        z_tr = net.member_codes(Xtr_t).numpy()  # (k, n, L)
+        z_te = net.member_codes(Xte_t).numpy()
+    centre = np.median(z_tr, axis=1, keepdims=True)
+    dev_tr, dev_te = (z_tr - centre) ** 2, (z_te - centre) ** 2
+    dmed = np.median(dev_tr, axis=1, keepdims=True)
+    dfloor = np.maximum(dev_tr.mean(axis=(1, 2), keepdims=True), 1e-12)
+    dmed = np.where(dmed > 1e-12, dmed, dfloor)
+    lat = (dev_te / dmed).mean(-1)
+    fnlat = np.concatenate([err_te / med, dev_te / dmed], axis=-1).mean(-1)
+    both = 0.5 * (fn + lat)
+    out = {
+        "|rec|m1": rec[0],
+        "|fn|m1": fn[0],
+        "|lat|m1": lat[0],
+        "|fnlat|m1": fnlat[0],
+        "|both|m1": both[0],
+    }
+    if k > 1:
+        out[f"|rec|m{k}"] = rec.mean(0)
+        out[f"|fn|m{k}"] = fn.mean(0)
+        out[f"|lat|m{k}"] = lat.mean(0)
+        out[f"|fnlat|m{k}"] = fnlat.mean(0)
+        out[f"|both|m{k}"] = both.mean(0)
+    return out
+
+
+def run(cand: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
+    if cand in BASELINES:
+        return run_baseline(cand, X_train, X_test, seed)
+    if cand.startswith("lib:"):
+        return run_lib(cand, X_train, X_test, seed)
+    if cand.startswith("proto:"):
+        return run_proto(cand, X_train, X_test, seed)
+    raise ValueError(f"unknown candidate {cand!r}")
+
+
+# ---- cache --------------------------------------------------------------------------
+def key(cand: str) -> str:
+    return hashlib.sha1(cand.encode()).hexdigest()[:12]
+
+
+def cache_path(cache: Path, cand: str, ds: str, seed: int) -> Path:
+    return cache / key(cand) / f"{ds}__{seed}.npy"
+
+
+def ensure(cache: Path, cand: str, files: list[Path], seeds: list[int], verbose: bool) -> None:
+    """Fit ``cand`` on every split not yet cached; store each variant's test scores."""
+    for seed in seeds:
+        for path in files:
+            ds = path.stem
+            probe = cache / key(cand) / f"{ds}__{seed}.done"
+            if probe.exists():
+                continue
+            split = split_of(path, seed)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                variants = run(cand, split.X_train, split.X_test, model_seed(ds, seed))
+            elapsed = time.perf_counter() - t0
+            for suffix, scores in variants.items():
+                name = cand + suffix
+                out = cache_path(cache, name, ds, seed)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                np.save(out, np.asarray(scores, dtype=np.float64))
+                (out.parent / "name.txt").write_text(name)
+            probe.parent.mkdir(parents=True, exist_ok=True)
+            probe.write_text(json.dumps({"seconds": elapsed, "variants": list(variants)}))
+            if verbose:
+                print(f"  {cand[:60]} {ds} s{seed}: {elapsed:.1f}s", flush=True)
+
+
+def variants_of(cache: Path, cand: str) -> list[str]:
+    done = sorted((cache / key(cand)).glob("*.done"))
+    if not done:
+        return []
+    return [cand + v for v in json.loads(done[0].read_text())["variants"]]
+
+
+def metrics_table(cache: Path, names: list[str], files: list[Path], seeds: list[int]):
+    labels = {(p.stem, s): split_of(p, s).y_test for p in files for s in seeds}
+    rows = []
+    for name in names:
+        for (ds, s), y in labels.items():
+            f = cache_path(cache, name, ds, s)
+            if not f.exists():
+                continue
+            scores = np.load(f)
+            scores = np.nan_to_num(scores, nan=0.0, posinf=np.finfo(float).max / 2)
+            rows.append(
+                dict(
+                    detector=name,
+                    dataset=ds,
+                    seed=s,
+                    auroc=roc_auc_score(y, scores),
+                    auprc=average_precision_score(y, scores),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def summary(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    out, ref = [], {}
+    for name in names:
+        if name in BASELINES:
+            continue
+        mine_keys = set(zip(*[table.loc[table.detector == name, c] for c in ("dataset", "seed")]))
+        base = [
+            b
+            for b in BASELINES
+            if mine_keys
+            <= set(zip(*[table.loc[table.detector == b, c] for c in ("dataset", "seed")]))
+        ]
+        sub = table[table.detector.isin([name, *base])]
+        sub = sub[[k in mine_keys for k in zip(sub.dataset, sub.seed)]]
+        per_ds = sub.groupby(["dataset", "detector"]).auroc.mean().unstack()
+        per_ds = per_ds.dropna()
+        ranks = per_ds.rank(axis=1, ascending=False).mean()
+        mine = table[table.detector == name]
+        for b in base:  # the baselines on the same (dataset, seed) pairs, for reference
+            mb = sub[sub.detector == b]
+            ref[b] = (mb.auroc.mean(), mb.auprc.mean(), ranks.get(b))
+        out.append(
+            dict(
+                detector=name,
+                n=len(mine),
+                auroc=mine.auroc.mean(),
+                auprc=mine.auprc.mean(),
+                rank=ranks.get(name, np.nan),
+                best_base_rank=ranks.drop(name, errors="ignore").min(),
+                n_ranked=len(base) + 1,
+            )
+        )
+    out += [
+        dict(detector=b, n=-1, auroc=a, auprc=p, rank=r, best_base_rank=np.nan, n_ranked=-1)
+        for b, (a, p, r) in ref.items()
+    ]
+    return pd.DataFrame(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cand", action="append", default=[], help="candidate spec")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--datasets", nargs="*", default=None, help="file stems to keep")
+    parser.add_argument("--cache", default="/tmp/aeod_cache")
+    parser.add_argument("--no-baselines", action="store_true", help="rank among cached ones only")
+    parser.add_argument(
+        "--baselines",
+        default="all",
+        choices=["all", "cheap"],
+        help="'cheap' skips fitting PyOD's AutoEncoder and VAE (minutes per split on 2 busy cores)",
+    )
+    parser.add_argument("--per-dataset", action="store_true")
+    parser.add_argument("--csv", default=None, help="write the per-(dataset, seed) rows here")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    root = Path(os.environ.get("AEOD_DATA_DIR", "/work/shared/datasets"))
+    files = datasets(root)
+    if args.datasets:
+        files = [f for f in files if f.stem in set(args.datasets)]
+    cache = Path(args.cache)
+    fit_baselines = (
+        [] if args.no_baselines else (BASELINES if args.baselines == "all" else CHEAP_BASELINES)
+    )
+    for cand in fit_baselines + args.cand:
+        ensure(cache, cand, files, args.seeds, verbose=not args.quiet)
+    cands = BASELINES + args.cand  # baselines rank whenever their scores are cached
+    names = [v for c in cands for v in variants_of(cache, c)]
+    table = metrics_table(cache, names, files, args.seeds)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    pd.set_option("display.width", 250, "display.max_colwidth", 110, "display.max_rows", 500)
+    pd.set_option("display.max_columns", 50)
+    if args.per_dataset:
+        wide = table.groupby(["dataset", "detector"]).auroc.mean().unstack()
+        short = {
+            n: f"c{i}{n[n.rfind('|') - 4 :]}" if n not in BASELINES else n[5:]
+            for i, n in enumerate(wide.columns)
+        }
+        for n, s in short.items():
+            if n not in BASELINES:
+                print(f"{s} = {n}")
+        print(wide.rename(columns=short).round(3))
+    print(summary(table, names).round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
