@@ -83,7 +83,11 @@ the docstrings; every example in them is run by the test suite
 
 # Public sub-modules documented with their own section: (title, module, intro).
 SUBMODULES = [
-    ("Plotting", "anomalib_ae.plotting", "Diagnostic plots; each takes and returns a matplotlib Axes."),
+    (
+        "Plotting",
+        "anomalib_ae.plotting",
+        "Diagnostic plots; each takes and returns a matplotlib Axes.",
+    ),
 ]
 
 EXTENDING = """
