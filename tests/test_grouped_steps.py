@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 from torch import nn
 
 from anomalib_ae import get_detector
@@ -54,6 +55,18 @@ def test_fit_start_decides_the_loop(rows):
     _fit_system(system, rows)
     assert system.grouped_steps and system.automatic_optimization  # reset after fit
     assert len(system.history) == 2
+
+    assert system._plain_steps  # single device, full precision, no step hooks
+
+    class Watch(pl.Callback):
+        def on_after_backward(self, trainer, module):
+            self.seen = getattr(self, "seen", 0) + 1
+
+    watch = Watch()
+    watched = ReconstructionSystem(AutoEncoderNet(5, (4,), 2))
+    _fit_system(watched, rows, callbacks=[watch])
+    assert watched.grouped_steps and not watched._plain_steps
+    assert watch.seen == 2 * 10  # every batch's backward, in grouped steps too
 
     clipped = ReconstructionSystem(AutoEncoderNet(5, (4,), 2))
     _fit_system(clipped, rows, gradient_clip_val=1.0)  # needs the automatic loop

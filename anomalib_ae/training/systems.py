@@ -37,7 +37,10 @@ class ReconstructionSystem(pl.LightningModule):
     still makes one optimiser step per batch, through ``manual_backward`` and
     the Lightning optimiser, so precision plugins, strategies (DDP) and the
     backward/optimiser-step hooks see every batch; the batches, their order
-    and the updates are those of the ungrouped loop.
+    and the updates are those of the ungrouped loop. On a single device in
+    full precision with none of those hooks overridden, ``backward`` and the
+    optimiser step are called directly (Lightning's wrappers would only call
+    empty hooks).
 
     Parameters
     ----------
@@ -74,6 +77,7 @@ class ReconstructionSystem(pl.LightningModule):
         self.optimizer = optimizer
         self.history: list[dict[str, float]] = []
         self.grouped_steps = False
+        self._plain_steps = False
         self._loss_sum = torch.zeros(())
         self._n_batches = 0
 
@@ -92,10 +96,15 @@ class ReconstructionSystem(pl.LightningModule):
             self._record(loss)
             return loss
         optimizer = self.optimizers()
+        if self._plain_steps:  # nothing wraps backward or step: call them directly
+            optimizer = optimizer.optimizer
         for x in batch if isinstance(batch, list) else [batch]:
             loss = self.sample_losses(x).mean()
             optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
+            if self._plain_steps:
+                loss.backward()
+            else:
+                self.manual_backward(loss)
             optimizer.step()
             self._record(loss)
         return None
@@ -120,6 +129,7 @@ class ReconstructionSystem(pl.LightningModule):
     def on_fit_start(self) -> None:
         self.grouped_steps = _can_group_steps(self, self.trainer)
         self.automatic_optimization = not self.grouped_steps
+        self._plain_steps = self.grouped_steps and _nothing_wraps_steps(self, self.trainer)
 
     def on_fit_end(self) -> None:
         self.automatic_optimization = True
@@ -194,4 +204,34 @@ def _can_group_steps(system: ReconstructionSystem, trainer: pl.Trainer) -> bool:
     return not any(
         type(cb).on_before_zero_grad is not pl.Callback.on_before_zero_grad
         for cb in trainer.callbacks
+    )
+
+
+_STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+def _nothing_wraps_steps(system: ReconstructionSystem, trainer: pl.Trainer) -> bool:
+    """Whether backward and the optimiser step may bypass Lightning's wrappers.
+
+    True on a single device in full precision when no hook around backward or
+    the optimiser step is overridden (by the system or a callback): Lightning's
+    wrappers would then only call empty hooks and count steps (``global_step``
+    is not advanced by plain steps; grouped steps never run with ``max_steps``).
+    """
+    from pytorch_lightning.plugins.precision import Precision
+    from pytorch_lightning.strategies import SingleDeviceStrategy
+
+    if type(trainer.strategy) is not SingleDeviceStrategy:
+        return False
+    if type(trainer.precision_plugin) is not Precision:
+        return False
+    cls = type(system)
+    if cls.backward is not pl.LightningModule.backward:
+        return False
+    if any(getattr(cls, h) is not getattr(pl.LightningModule, h) for h in _STEP_HOOKS):
+        return False
+    return not any(
+        getattr(type(cb), h) is not getattr(pl.Callback, h)
+        for cb in trainer.callbacks
+        for h in _STEP_HOOKS
     )
