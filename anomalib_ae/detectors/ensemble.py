@@ -66,10 +66,10 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         mean squared error.
     trim_warmup : float, default=0.2
         Share of ``max_epochs`` trained on the full loss before trimming starts.
-    error_scaling : {{"median", "none"}}, default="median"
+    error_scaling : {"median", "none"}, default="median"
         ``"median"`` divides each feature's squared error by its median training
         error; ``"none"`` averages the raw squared errors.
-    score_type : {{"both", "pooled", "reconstruction", "latent"}}, default="both"
+    score_type : {"both", "pooled", "reconstruction", "latent"}, default="both"
         ``"reconstruction"``: mean scaled squared error over features;
         ``"latent"``: mean over code dimensions of the squared distance of the
         code from its training median, divided by that dimension's median
