@@ -20,7 +20,8 @@ def one_class_tables(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Da
 
     The mean of a detector on a dataset is the mean over classes of the mean
     over seeds; ``±`` is the standard deviation over seeds of the mean over
-    classes. Per-class cells are means over seeds.
+    classes (from the seeds that cover every class; none when fewer than two
+    do). Per-class cells are means over seeds.
 
     Examples
     --------
@@ -36,8 +37,16 @@ def one_class_tables(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Da
         return pd.DataFrame(), {}
     parts = ok["dataset"].str.rsplit("/", n=1, expand=True)
     ok["base"], ok["class"] = parts[0], parts[1]
-    per_seed = ok.groupby(["base", "detector", "seed"])["auroc"].mean()
-    stats = per_seed.groupby(["base", "detector"]).agg(["mean", "std"])
+    class_means = ok.groupby(["base", "detector", "class"])["auroc"].mean()
+    stats = class_means.groupby(["base", "detector"]).mean().to_frame("mean")
+    stats["std"] = np.nan
+    for (base, det), group in ok.groupby(["base", "detector"]):
+        # spread over seeds of the class mean, from the seeds that cover every class
+        n_classes = ok.loc[ok["base"] == base, "class"].nunique()
+        by_seed = group.groupby("seed").agg(mean=("auroc", "mean"), n=("class", "nunique"))
+        complete = by_seed.loc[by_seed["n"] == n_classes, "mean"]
+        if len(complete) > 1:
+            stats.loc[(base, det), "std"] = complete.std()
     order = stats["mean"].groupby("detector").mean().sort_values(ascending=False).index
     means = pd.DataFrame(index=sorted(ok["base"].unique()), columns=list(order), dtype=object)
     for (base, det), row in stats.iterrows():
