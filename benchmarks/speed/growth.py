@@ -128,11 +128,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--tmp", default=None, help="folder for the temporary .npy file")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     header("growth: time per row 10k -> 1M (target: within 1.5x) and memmap peak memory (< 1.5x)")
     print(f"d {D}, {PARAMS}, default batch size; in-memory float32 rows\n")
-    timing(sizes)
+    if not args.memory_only:
+        timing(sizes)
     if not args.skip_memory:
         with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
             memory(max(sizes), Path(tmp))
