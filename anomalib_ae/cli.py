@@ -170,7 +170,7 @@ def bench(
             "set --data-dir or AEOD_DATA_DIR, or see `aeod datasets`."
         )
     store = ResultStore(Path(output) / RESULTS)
-    store.repair(drop_status={"error"} if retry_errors else ())
+    store.repair(drop_status={"error"} if retry_errors else (), keys={job.key for job in jobs})
     todo = pending(jobs, store)
     click.echo(
         f"suite {config.name}: {len(jobs)} jobs, {len(jobs) - len(todo)} already done; "

@@ -53,6 +53,14 @@ def test_store_ignores_truncated_last_line_and_duplicates(tmp_path):
     assert [r["key"] for r in store.read()] == ["a", "b", "c"]
 
 
+def test_retry_errors_drops_only_the_error_rows_of_the_grid(tmp_path):
+    store = ResultStore(tmp_path / "results.csv")
+    for key, status in [("a", "error"), ("b", "error"), ("c", "ok")]:
+        store.append({"key": key, "status": status})
+    assert store.repair(drop_status={"error"}, keys={"a", "c"}) == 1
+    assert [r["key"] for r in store.read()] == ["b", "c"]
+
+
 def test_store_rows_are_single_lines(tmp_path):
     store = ResultStore(tmp_path / "results.csv")
     store.append({"key": "a", "status": "error", "error": 'multi\nline, "quoted"\ttext'})

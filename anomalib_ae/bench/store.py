@@ -103,15 +103,22 @@ class ResultStore:
         """Keys of the jobs that have a row."""
         return {row["key"] for row in self.read()}
 
-    def repair(self, drop_status: Iterable[str] = ()) -> int:
+    def repair(self, drop_status: Iterable[str] = (), keys: Iterable[str] | None = None) -> int:
         """Rewrite the file without cut-off lines, duplicates and rows whose status is in ``drop_status``.
 
-        The rewrite goes to a temporary file that replaces the CSV atomically.
-        Returns the number of lines removed.
+        ``keys``, when given, limits the dropping by status to the rows of those
+        job keys (e.g. the jobs of the grid being re-run). The rewrite goes to a
+        temporary file that replaces the CSV atomically. Returns the number of
+        lines removed.
         """
         lines = self._lines()
         raw = self.path.read_bytes() if self.path.exists() else b""
-        rows = [r for r in self.read() if r.get("status") not in set(drop_status)]
+        drop_status, keys = set(drop_status), None if keys is None else set(keys)
+        rows = [
+            r
+            for r in self.read()
+            if r.get("status") not in drop_status or (keys is not None and r.get("key") not in keys)
+        ]
         kept = len(rows) + 1 if lines else 0
         total = len(lines) + (0 if raw.endswith(b"\n") or not raw else 1)
         if total == kept and total > 0 or not raw:
