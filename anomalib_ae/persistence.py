@@ -363,6 +363,19 @@ def load(path: PathOrFile) -> BaseEstimator:
         (a ``ValueError``) for a file that is not a detector file, is corrupt or
         was modified after saving (checksum), comes from an incompatible format
         version, or names a class that is not a registered detector.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from anomalib_ae import CooksDistanceDetector, load
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> det = CooksDistanceDetector(target=0).fit(X)
+    >>> buffer = io.BytesIO()
+    >>> det.save(buffer)
+    >>> _ = buffer.seek(0)
+    >>> restored = load(buffer)
+    >>> type(restored).__name__, bool((restored.score_samples(X) == det.score_samples(X)).all())
+    ('CooksDistanceDetector', True)
     """
     metadata, payload = _read_zip(path)
     version = metadata.get("format_version")
