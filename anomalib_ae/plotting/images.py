@@ -99,6 +99,15 @@ def plot_reconstructions(
     matplotlib.figure.Figure
         Six rows (input / reconstruction / error for the most anomalous, then
         for the least anomalous), ``n`` columns, each titled with its score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderDetector
+    >>> X = np.random.default_rng(0).random((40, 6, 6))
+    >>> det = AutoEncoderDetector(channels=(4,), latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> len(plot_reconstructions(det, X, n=3).axes)
+    18
     """
     shape = _image_shape(detector)
     rows = detector._validate(X, reset=False)
@@ -154,6 +163,15 @@ def plot_latent_traversal(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import VAEDetector
+    >>> X = np.random.default_rng(0).random((40, 6, 6))
+    >>> vae = VAEDetector(channels=(4,), latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> len(plot_latent_traversal(vae, X[0], values=[-1.0, 0.0, 1.0]).axes)
+    6
     """
     _check_vae(vae)
     shape = _image_shape(vae)
@@ -191,6 +209,15 @@ def plot_interpolation(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import VAEDetector
+    >>> X = np.random.default_rng(0).random((40, 6, 6))
+    >>> vae = VAEDetector(channels=(4,), latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> len(plot_interpolation(vae, X[0], X[1], steps=4).axes)
+    6
     """
     _check_vae(vae)
     shape = _image_shape(vae)
@@ -227,6 +254,15 @@ def plot_latent_scatter(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderDetector
+    >>> X = np.random.default_rng(0).random((40, 6, 6))
+    >>> det = AutoEncoderDetector(channels=(4,), latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> plot_latent_scatter(det, X, labels=np.arange(40) % 2).axes[0].get_xlabel()
+    'z0'
     """
     codes = detector.transform(X)
     labels = np.asarray(labels).ravel()
