@@ -147,6 +147,7 @@ def write_api_page(path: Path) -> None:
     parts.append(EXTENDING)
     text = "\n".join(parts)
     if not path.exists() or path.read_text() != text:  # keep the mtime when nothing changed
+        path.parent.mkdir(parents=True, exist_ok=True)  # docs/api/ is not in git
         path.write_text(text)
 
 
