@@ -113,11 +113,7 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         net_class = TiedAutoEncoderNet if self.tied_weights else AutoEncoderNet
         return net_class(
             n_features,
-            hidden_dims=tuple(self.hidden_dims),
-            latent_dim=self.latent_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
+            **self._mlp_kwargs(),
         )
 
     def _penalties(self) -> dict[str, float]:
@@ -128,9 +124,7 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         penalties = self._penalties()
         if not any(penalties.values()):
             return super()._build_system(net)
-        return PenalizedReconstructionSystem(
-            net, lr=self.lr, weight_decay=self.weight_decay, optimizer=self.optimizer, **penalties
-        )
+        return PenalizedReconstructionSystem(net, **self._optimizer_kwargs(), **penalties)
 
     def _before_training(self, net: nn.Module, datamodule: ArrayDataModule, seed: int) -> None:
         if self.pretrain != "layerwise":

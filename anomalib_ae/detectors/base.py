@@ -173,9 +173,21 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
 
     def _build_system(self, net: nn.Module) -> pl.LightningModule:
         """The Lightning system that trains ``net``."""
-        return ReconstructionSystem(
-            net, lr=self.lr, weight_decay=self.weight_decay, optimizer=self.optimizer
-        )
+        return ReconstructionSystem(net, **self._optimizer_kwargs())
+
+    def _optimizer_kwargs(self) -> dict[str, Any]:
+        """The optimiser settings every system takes (``lr``, ``weight_decay``, ``optimizer``)."""
+        return {"lr": self.lr, "weight_decay": self.weight_decay, "optimizer": self.optimizer}
+
+    def _mlp_kwargs(self) -> dict[str, Any]:
+        """The MLP layout every MLP net takes (widths, code width, activation, dropout, norm)."""
+        return {
+            "hidden_dims": tuple(self.hidden_dims),
+            "latent_dim": self.latent_dim,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+        }
 
     def _score_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Anomaly score (higher = more anomalous) of each row of scaled batch ``x``."""

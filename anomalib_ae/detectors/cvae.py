@@ -140,11 +140,7 @@ class ConditionalVAEDetector(VAEDetector):
         return ConditionalVAENet(
             n_features,
             condition=self.condition_.tolist(),
-            hidden_dims=tuple(self.hidden_dims),
-            latent_dim=self.latent_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
+            **self._mlp_kwargs(),
         )
 
     def _build_system(self, net: ConditionalVAENet) -> pl.LightningModule:
@@ -152,9 +148,7 @@ class ConditionalVAEDetector(VAEDetector):
             net,
             beta=self.beta,
             kl_warmup_epochs=self.kl_warmup_epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
+            **self._optimizer_kwargs(),
         )
 
     def _score_batch(self, net: ConditionalVAENet, x: torch.Tensor) -> torch.Tensor:

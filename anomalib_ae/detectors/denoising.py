@@ -92,11 +92,7 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
             return ConvAutoEncoderNet(**self._conv_kwargs())
         return AutoEncoderNet(
             n_features,
-            hidden_dims=tuple(self.hidden_dims),
-            latent_dim=self.latent_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
+            **self._mlp_kwargs(),
         )
 
     def _build_system(self, net: nn.Module) -> pl.LightningModule:
@@ -105,7 +101,5 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
             noise=self.noise,
             noise_std=self.noise_std,
             drop_prob=self.drop_prob,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
+            **self._optimizer_kwargs(),
         )

@@ -151,9 +151,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
             net,
             trim_fraction=self.trim_fraction,
             trim_warmup=self.trim_warmup,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
+            **self._optimizer_kwargs(),
         )
 
     def _member_errors(self, net: AutoEncoderEnsembleNet, x: torch.Tensor) -> torch.Tensor:

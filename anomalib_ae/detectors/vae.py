@@ -131,11 +131,7 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
             return ConvVAENet(**self._conv_kwargs())
         return VAENet(
             n_features,
-            hidden_dims=tuple(self.hidden_dims),
-            latent_dim=self.latent_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
+            **self._mlp_kwargs(),
         )
 
     def _build_system(self, net: VAENet) -> pl.LightningModule:
@@ -143,9 +139,7 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
             net,
             beta=self.beta,
             kl_warmup_epochs=self.kl_warmup_epochs,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
+            **self._optimizer_kwargs(),
         )
 
     def _feature_errors_batch(self, net: VAENet, x: torch.Tensor) -> torch.Tensor:
