@@ -10,13 +10,12 @@ import pandas as pd
 from anomalib_ae.bench.ranking import cliques
 
 
-def _pyplot():
-    import matplotlib
+def _figure(figsize: tuple[float, float]):
+    """A figure and axes drawn without pyplot, so no backend is switched (notebooks keep theirs)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def cd_diagram(avg_ranks: pd.Series, cd: float, path: str | Path, title: str = "") -> Path:
@@ -27,14 +26,13 @@ def cd_diagram(avg_ranks: pd.Series, cd: float, path: str | Path, title: str = "
     a thick bar joins detectors whose ranks differ by at most ``cd`` (not
     significantly different by the Nemenyi test); the CD length is drawn above.
     """
-    plt = _pyplot()
     avg_ranks = avg_ranks.sort_values()
     names, ranks = list(avg_ranks.index), avg_ranks.to_numpy()
     k = len(names)
     half = (k + 1) // 2
     groups = cliques(avg_ranks, cd) if np.isfinite(cd) else []
     height = 1.6 + 0.32 * max(half, k - half) + 0.18 * len(groups)
-    fig, ax = plt.subplots(figsize=(9, height))
+    fig, ax = _figure((9, height))
     lo, hi = 1, max(k, 2)
     ax.set_xlim(lo - 0.5 - 0.35 * k / 4, hi + 0.5 + 0.35 * k / 4)
     ax.set_ylim(-0.3 * (max(half, k - half) + 2) - 0.15 * len(groups), 1.2)
@@ -70,7 +68,6 @@ def cd_diagram(avg_ranks: pd.Series, cd: float, path: str | Path, title: str = "
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -78,10 +75,9 @@ def box_plot(
     values: pd.DataFrame, path: str | Path, metric: str = "AUROC", title: str = ""
 ) -> Path:
     """Box plots of ``values`` (columns ``detector`` and ``value``), one per detector, best median first."""
-    plt = _pyplot()
     order = values.groupby("detector")["value"].median().sort_values(ascending=False).index
     data = [values.loc[values["detector"] == d, "value"].to_numpy() for d in order]
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(order) + 2), 4.5))
+    fig, ax = _figure((max(6, 0.8 * len(order) + 2), 4.5))
     ax.boxplot(data, showmeans=True)
     ax.set_xticks(range(1, len(order) + 1), list(order), rotation=35, ha="right")
     ax.set_ylabel(metric)
@@ -91,5 +87,4 @@ def box_plot(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
