@@ -115,6 +115,8 @@ def test_real_adbench_and_mnist_files_load():
     path = require_data("adbench/Classical/14_glass.npz")
     info = next(d for d in catalogue(path.parents[2]) if d.name == "14_glass")
     X, y = load(info)
-    assert X.shape == (214, 9) and 0 < y.mean() < 0.1
+    with np.load(path) as raw:
+        assert X.shape == raw["X"].shape and np.array_equal(y, raw["y"])
+    assert len(X) == 214 and 0 < y.mean() < 0.1
     X, y = read_idx(require_data("mnist/t10k-images-idx3-ubyte.gz"))
     assert X.shape == (10000, 28, 28) and set(np.unique(y)) == set(range(10))
