@@ -53,6 +53,26 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     (higher = more anomalous); this class derives ``score_samples``,
     ``decision_function``, ``predict`` and ``anomaly_score`` from them exactly as
     scikit-learn's outlier detectors do.
+
+    Examples
+    --------
+    A detector scoring the squared distance to the training mean:
+
+    >>> import numpy as np
+    >>> from anomalib_ae.detectors import BaseDetector
+    >>> class MeanDistanceDetector(BaseDetector):
+    ...     def __init__(self, *, contamination=0.1):
+    ...         self.contamination = contamination
+    ...     def fit(self, X, y=None):
+    ...         X = self._validate(X, reset=True)
+    ...         self.center_ = X.mean(axis=0)
+    ...         self._set_offset(-self._anomaly_scores(X))
+    ...         return self
+    ...     def _anomaly_scores(self, X):
+    ...         return ((X - self.center_) ** 2).sum(axis=1)
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0]])
+    >>> MeanDistanceDetector(contamination=0.25).fit(X).predict(X)
+    array([ 1,  1,  1, -1])
     """
 
     _parameter_constraints: dict = {
@@ -137,6 +157,21 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     latent codes (:meth:`_encode_batch`), named by :meth:`get_feature_names_out`,
     and :meth:`kneighbors` finds the training rows with the nearest codes.
     See :class:`~anomalib_ae.AutoEncoderDetector` for the parameters.
+
+    Examples
+    --------
+    A new detector only has to say which net it builds:
+
+    >>> import numpy as np
+    >>> from anomalib_ae.detectors import BaseNeuralDetector
+    >>> from anomalib_ae.nn import AutoEncoderNet
+    >>> class LinearAutoEncoderDetector(BaseNeuralDetector):
+    ...     def _build_net(self, n_features):
+    ...         return AutoEncoderNet(n_features, hidden_dims=(), latent_dim=1, activation=None)
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> det = LinearAutoEncoderDetector(max_epochs=2, random_state=0).fit(X)
+    >>> det.score_samples(X).shape, det.transform(X).shape
+    ((40,), (40, 1))
     """
 
     _parameter_constraints: dict = {

@@ -41,7 +41,21 @@ def _caller_stacklevel() -> int:
 
 
 class CollinearityWarning(UserWarning):
-    """The design is (near-)singular: columns were dropped or targets are fitted exactly."""
+    """The design is (near-)singular: columns were dropped or targets are fitted exactly.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from anomalib_ae.detectors import CooksDistanceDetector
+    >>> x = np.arange(10.0)
+    >>> X = np.column_stack([x, 2 * x, np.sin(x)])  # column 1 is twice column 0
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = CooksDistanceDetector().fit(X)
+    >>> any(issubclass(w.category, CollinearityWarning) for w in caught)
+    True
+    """
 
 
 class CooksDistanceDetector(BaseDetector):
