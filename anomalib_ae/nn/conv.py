@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from anomalib_ae.nn.mlp import make_activation
+from anomalib_ae.nn.mlp import EncoderDecoderNet, make_activation
 from anomalib_ae.nn.vae import LOGVAR_BOUNDS, VAENet
 
 
@@ -140,7 +140,7 @@ class ConvDecoder(nn.Module):
         return images.reshape(*lead, c * h * w)
 
 
-class ConvAutoEncoderNet(nn.Module):
+class ConvAutoEncoderNet(EncoderDecoderNet):
     """Convolutional autoencoder on flattened images ``(batch, C*H*W)``.
 
     Parameters
@@ -178,17 +178,6 @@ class ConvAutoEncoderNet(nn.Module):
         shape = check_image_shape(image_shape)
         self.encoder = ConvEncoder(shape, channels, latent_dim, activation, batch_norm, dropout)
         self.decoder = ConvDecoder(shape, channels, latent_dim, activation, batch_norm)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The code of each flattened image."""
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Flattened images decoded from codes ``z`` (any leading axes)."""
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
 
 class ConvVAENet(nn.Module):

@@ -98,7 +98,29 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
 
 
-class AutoEncoderNet(nn.Module):
+class EncoderDecoderNet(nn.Module):
+    """An autoencoder made of ``self.encoder`` and ``self.decoder`` (set by subclasses).
+
+    Gives every such net the same ``encode``, ``decode`` and ``forward``.
+    """
+
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the latent code of ``x``."""
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Return the reconstruction decoded from code ``z``."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the reconstruction of ``x``."""
+        return self.decoder(self.encoder(x))
+
+
+class AutoEncoderNet(EncoderDecoderNet):
     """A symmetric MLP autoencoder: ``decoder(encoder(x))``.
 
     The encoder maps ``n_features -> hidden_dims -> latent_dim``; the decoder
@@ -143,15 +165,3 @@ class AutoEncoderNet(nn.Module):
         dims = [n_features, *hidden_dims, latent_dim]
         self.encoder = MLP(dims, activation, dropout, batch_norm)
         self.decoder = MLP(dims[::-1], activation, dropout, batch_norm)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the latent code of ``x``."""
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Return the reconstruction decoded from code ``z``."""
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the reconstruction of ``x``."""
-        return self.decoder(self.encoder(x))

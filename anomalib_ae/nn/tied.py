@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anomalib_ae.nn.mlp import MLP, make_activation
+from anomalib_ae.nn.mlp import MLP, EncoderDecoderNet, make_activation
 
 
 class TiedLinear(nn.Module):
@@ -40,7 +40,7 @@ class TiedLinear(nn.Module):
         return F.linear(x, self.source.weight.t(), self.bias)
 
 
-class TiedAutoEncoderNet(nn.Module):
+class TiedAutoEncoderNet(EncoderDecoderNet):
     """A symmetric MLP autoencoder with tied weights.
 
     The encoder is the same MLP as in :class:`~anomalib_ae.nn.AutoEncoderNet`;
@@ -96,15 +96,3 @@ class TiedAutoEncoderNet(nn.Module):
                 if dropout > 0:
                     layers.append(nn.Dropout(dropout))
         self.decoder = nn.Sequential(*layers)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the latent code of ``x``."""
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Return the reconstruction decoded from code ``z``."""
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the reconstruction of ``x``."""
-        return self.decoder(self.encoder(x))
