@@ -230,7 +230,10 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
 
     def _feature_errors_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Per-feature squared reconstruction error of scaled batch ``x``."""
-        return (net(x) - x).pow(2)
+        errors = net(x)
+        if errors.is_inference():  # scoring: reuse the reconstruction's memory (same values)
+            return errors.sub_(x).square_()
+        return (errors - x).pow(2)
 
     def _encode_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Latent code (deterministic: a VAE's posterior mean) of each row of scaled batch ``x``."""

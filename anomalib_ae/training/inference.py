@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
 
-from anomalib_ae.training.data import ArrayBatches, Transform
+from anomalib_ae.training.data import ArrayBatches, Transform, batch_bounds, is_streamed
 
 
 def predict_batches(
@@ -39,10 +39,37 @@ def predict_batches(
     >>> predict_batches(lambda x: x.sum(1), np.ones((5, 3)), batch_size=2)
     array([3., 3., 3., 3., 3.])
     """
-    outputs = []
+    n = len(X)
+    out = None
     with torch.inference_mode():
-        for batch in ArrayBatches(X, batch_size, transform=transform):
-            outputs.append(fn(batch).detach().cpu().double())
-    if not outputs:
+        for start, stop, batch in _batches(X, batch_size, transform):
+            result = fn(batch)
+            if out is None:
+                out = np.empty((n, *result.shape[1:]), dtype=np.float64)
+            # Straight into the float64 result: no per-batch copies to concatenate.
+            torch.from_numpy(out[start:stop]).copy_(result)
+    if out is None:
         return np.empty((0,), dtype=np.float64)
-    return torch.cat(outputs).numpy()
+    return out
+
+
+def _batches(
+    X: np.ndarray, batch_size: int, transform: Transform | None
+) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """``(start, stop, float32 tensor)`` of consecutive batches of ``X``.
+
+    In-memory rows are transformed one batch at a time (cache-sized, no
+    full-size scaled copy); a memory map is read in chunks of many batches.
+    """
+    batch_size = max(1, int(batch_size))
+    if is_streamed(X):
+        start = 0
+        for batch in ArrayBatches(X, batch_size, transform=transform):
+            yield start, start + len(batch), batch
+            start += len(batch)
+        return
+    for start, stop in batch_bounds(len(X), batch_size):
+        rows = X[start:stop]
+        if transform is not None:
+            rows = transform(rows)
+        yield start, stop, torch.as_tensor(np.ascontiguousarray(rows, dtype=np.float32))
