@@ -97,7 +97,8 @@ net_ : torch.nn.Module
         training scores.
     code_index_ : sklearn.neighbors.NearestNeighbors
         Index over the latent codes of the training rows, used by
-        ``kneighbors`` (similarity search in code space).
+        ``kneighbors`` (similarity search in code space); ``fit`` keeps the
+        codes and the index is built the first time it is used.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str

@@ -254,6 +254,7 @@ class ArrayBatches:
                 block = block[_shard(order, self.rank, self.num_replicas)]
             for i, j in batch_bounds(len(block), b, self.shuffle):
                 yield block[i:j]
+            del block  # before the next chunk is read: one chunk in memory, not two
 
 
 class ArrayDataModule(pl.LightningDataModule):

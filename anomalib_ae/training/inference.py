@@ -48,6 +48,7 @@ def predict_batches(
                 out = np.empty((n, *result.shape[1:]), dtype=np.float64)
             # Straight into the float64 result: no per-batch copies to concatenate.
             torch.from_numpy(out[start:stop]).copy_(result)
+            del batch, result  # a streamed chunk is freed before the next one is read
     if out is None:
         return np.empty((0,), dtype=np.float64)
     return out
@@ -65,8 +66,10 @@ def _batches(
     if is_streamed(X):
         start = 0
         for batch in ArrayBatches(X, batch_size, transform=transform):
-            yield start, start + len(batch), batch
-            start += len(batch)
+            stop = start + len(batch)
+            yield start, stop, batch
+            del batch  # not held while the next chunk is read
+            start = stop
         return
     for start, stop in batch_bounds(len(X), batch_size):
         rows = X[start:stop]
