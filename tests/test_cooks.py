@@ -100,6 +100,20 @@ def test_one_row_subset_and_order_invariance():
     np.testing.assert_allclose(det.score_samples(new[3:9]), whole[3:9], rtol=1e-12)
 
 
+def test_scoring_in_row_blocks_gives_the_unblocked_scores(monkeypatch):
+    """Scoring runs in blocks of rows (flat time per row); the blocks do not change a score."""
+    from anomalib_ae.stats import influence
+
+    X = _data()
+    new = _data(n=50, seed=4)
+    det = CooksDistanceDetector().fit(X)
+    blocked = det.score_samples(new)
+    monkeypatch.setattr(influence, "_BLOCK_ROWS", 7)
+    np.testing.assert_allclose(det.score_samples(new), blocked, rtol=1e-12, atol=1e-15)
+    monkeypatch.setattr(influence, "_BLOCK_ROWS", 10**9)
+    np.testing.assert_allclose(det.score_samples(new), blocked, rtol=1e-12, atol=1e-15)
+
+
 def test_stackloss_observation_21_is_most_influential():
     data = stackloss.load_pandas().data
     det = CooksDistanceDetector(target="STACKLOSS").fit(data)

@@ -49,6 +49,11 @@ LEVERAGE_TOL = 1e-10
 
 _CONSTANT_RTOL = 1e4 * np.finfo(np.float64).eps
 
+_BLOCK_ROWS = 1024
+"""Rows per block of the out-of-sample formulas: the n x targets temporaries stay in
+cache, and the block's small matrix product stays below the size at which OpenBLAS
+starts its threads (from 2048 rows of 20 columns), which cost 5-8x on a busy machine."""
+
 
 class Influence(NamedTuple):
     """Per-row, per-target influence measures, each of shape (n_rows, n_targets).
@@ -294,8 +299,26 @@ def new_row_cooks_distance(state: LinearState, X: np.ndarray) -> np.ndarray:
     """Cook's distance of each row of ``X`` if added alone to the fit, per informative target.
 
     The lean part of :func:`score_influence` that scoring needs: shape
-    (n_rows, n_informative_targets).
+    (n_rows, n_informative_targets). Computed ``_BLOCK_ROWS`` rows at a time,
+    so its temporaries stay in cache and the time per row does not grow with
+    the number of rows (each row's result depends on that row only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> state, _, _ = fit_influence(np.random.default_rng(0).normal(size=(30, 3)), np.arange(3))
+    >>> new_row_cooks_distance(state, np.zeros((2, 3))).shape
+    (2, 3)
     """
+    out = np.empty((len(X), int(np.count_nonzero(state.informative))))
+    for start in range(0, len(X), _BLOCK_ROWS):
+        out[start : start + _BLOCK_ROWS] = _new_row_cooks_block(
+            state, X[start : start + _BLOCK_ROWS]
+        )
+    return out
+
+
+def _new_row_cooks_block(state: LinearState, X: np.ndarray) -> np.ndarray:
     resid, q, _ = _new_row_terms(state, X)
     sse = state.rss[state.informative] / state.scale[state.targets[state.informative]] ** 2
     n, k = state.n_samples, state.n_params
