@@ -13,6 +13,7 @@ from anomalib_ae.detectors import (
     ContractiveAutoEncoderDetector,
     CooksDistanceDetector,
     DenoisingAutoEncoderDetector,
+    SeedEnsembleDetector,
     VAEDetector,
 )
 from anomalib_ae.persistence import load
@@ -25,6 +26,7 @@ __all__ = [
     "ContractiveAutoEncoderDetector",
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
+    "SeedEnsembleDetector",
     "VAEDetector",
     "__version__",
     "get_detector",

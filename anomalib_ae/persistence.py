@@ -125,6 +125,14 @@ class _Encoder:
                 "state": [name, keys.tolist(), pos, has_gauss, cached],
             }
         target = _target(type(value))
+        if isinstance(value, BaseEstimator) and target in _REGISTRY.values():
+            # a fitted member of an ensemble: its parameters and state, like a saved file's
+            return {
+                _T: "detector",
+                "class": target,
+                "params": _encode_params(value, self, prefix=f"{key}.params."),
+                "state": _encode_state(value, self, prefix=f"{key}."),
+            }
         for name, (cls, data) in REFITTABLE.items():
             if type(value) is cls:
                 return {
@@ -193,6 +201,8 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return cls(**_decode(value["params"], tensors)).fit(_decode(value["data"], tensors))
     if kind == "module":
         return _PendingModule(value["prefix"])
+    if kind == "detector":
+        return _restore(_resolve_class(value["class"]), value["params"], value["state"], tensors)
     raise DetectorFileError(f"The file holds a value of unknown type {kind!r}.")
 
 
@@ -232,14 +242,14 @@ def _resolve_class(target: Any) -> type[BaseEstimator]:
 
 
 # ---- save / load --------------------------------------------------------------------------
-def _encode_params(detector: BaseEstimator, encoder: _Encoder) -> dict:
+def _encode_params(detector: BaseEstimator, encoder: _Encoder, prefix: str = "params.") -> dict:
     defaults = {
         name: p.default for name, p in inspect.signature(type(detector).__init__).parameters.items()
     }
     params = {}
     for name, value in detector.get_params(deep=False).items():
         try:
-            params[name] = encoder.encode(value, f"params.{name}")
+            params[name] = encoder.encode(value, f"{prefix}{name}")
         except TypeError as exc:
             warnings.warn(
                 f"Parameter {name}={value!r} cannot be saved ({exc}); the file stores its "
@@ -248,8 +258,25 @@ def _encode_params(detector: BaseEstimator, encoder: _Encoder) -> dict:
                 UserWarning,
                 stacklevel=3,
             )
-            params[name] = encoder.encode(defaults.get(name), f"params.{name}")
+            params[name] = encoder.encode(defaults.get(name), f"{prefix}{name}")
     return params
+
+
+def _encode_state(detector: BaseEstimator, encoder: _Encoder, prefix: str = "") -> dict:
+    """The fitted attributes of ``detector`` (everything that is not a parameter), encoded."""
+    state = {}
+    skip = set(detector.get_params(deep=False))
+    for name, value in vars(detector).items():
+        if name in skip:
+            continue
+        try:
+            state[name] = encoder.encode(value, f"{prefix}{name}")
+        except TypeError as exc:
+            raise TypeError(
+                f"Cannot save {type(detector).__name__}: fitted attribute {name!r} ({exc}). "
+                "Use pickle or joblib for this detector."
+            ) from None
+    return state
 
 
 def save(detector: BaseEstimator, path: PathOrFile) -> None:
@@ -278,18 +305,7 @@ def save(detector: BaseEstimator, path: PathOrFile) -> None:
     target = _class_target(type(detector))
     encoder = _Encoder()
     params = _encode_params(detector, encoder)
-    state = {}
-    skip = set(detector.get_params(deep=False))
-    for name, value in vars(detector).items():
-        if name in skip:
-            continue
-        try:
-            state[name] = encoder.encode(value, name)
-        except TypeError as exc:
-            raise TypeError(
-                f"Cannot save {type(detector).__name__}: fitted attribute {name!r} ({exc}). "
-                "Use pickle or joblib for this detector."
-            ) from None
+    state = _encode_state(detector, encoder)
     buffer = io.BytesIO()
     torch.save(encoder.tensors, buffer)
     payload = buffer.getvalue()
@@ -408,10 +424,17 @@ def load(path: PathOrFile) -> BaseEstimator:
         ) from None
     if not isinstance(tensors, dict):
         raise DetectorFileError("The detector file's tensor payload is not a dict of tensors.")
+    return _restore(cls, metadata.get("params"), metadata.get("state"), tensors)
+
+
+def _restore(cls: type, params: Any, state: Any, tensors: dict) -> BaseEstimator:
+    """A ``cls`` detector with the decoded ``params`` and fitted ``state``, nets rebuilt."""
     try:
-        params = {k: _decode(v, tensors) for k, v in metadata["params"].items()}
-        state = {k: _decode(v, tensors) for k, v in metadata["state"].items()}
+        params = {k: _decode(v, tensors) for k, v in params.items()}
+        state = {k: _decode(v, tensors) for k, v in state.items()}
         detector = cls(**params)
+    except DetectorFileError:
+        raise
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DetectorFileError(
             f"The file's contents do not fit {cls.__name__} ({type(exc).__name__}: {exc}); "

@@ -31,6 +31,9 @@ def fast_detector(name: str, **overrides):
     """
     det = get_detector(name)
     accepted = det.get_params(deep=False)
+    if "detector_params" in accepted:  # a meta-detector: fast members, two of them
+        fast_members = {k: v for k, v in FAST_PARAMS.items() if k != "random_state"}
+        overrides = {"detector_params": fast_members, "n_estimators": 2, **overrides}
     params = {k: v for k, v in FAST_PARAMS.items() if k in accepted}
     params.update({k: v for k, v in overrides.items() if k in accepted or k not in FAST_PARAMS})
     return det.set_params(**params)

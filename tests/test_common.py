@@ -30,6 +30,8 @@ def _estimators():
     for name in list_detectors():
         det = fast_detector(name)
         out.append(det)
+    # the code-neighbour score (on by default for images only) on the tabular path too
+    out.append(fast_detector("autoencoder", code_neighbors=1))
     return out
 
 

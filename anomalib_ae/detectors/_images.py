@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import StrOptions
 
+from anomalib_ae.detectors._code_score import CODE_SCORE_CONSTRAINTS, CODE_SCORE_DEFAULTS
 from anomalib_ae.detectors._scaling import InputScaler
 from anomalib_ae.detectors._validation import validate_rows
 from anomalib_ae.nn.conv import check_image_shape
@@ -29,6 +30,7 @@ IMAGE_DEFAULTS: dict[str, Any] = {
     "image_shape": None,
     "architecture": "auto",
     "channels": (32, 64),
+    **CODE_SCORE_DEFAULTS,
 }
 """The image parameters of the autoencoder, denoising autoencoder and VAE detectors."""
 
@@ -36,6 +38,7 @@ IMAGE_CONSTRAINTS: dict[str, list] = {
     "image_shape": ["array-like", None],
     "architecture": [StrOptions({"auto", "conv", "mlp"})],
     "channels": ["array-like"],
+    **CODE_SCORE_CONSTRAINTS,
 }
 
 

@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
@@ -29,7 +30,7 @@ AUTOENCODER_DEFAULTS = {
 
 
 @fill_doc
-class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
+class AutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
     """Autoencoder outlier detector scored by the mean squared reconstruction error.
 
     An autoencoder squeezes each row through a narrow code and rebuilds it. It

@@ -324,6 +324,10 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
 
     # ---- scoring -----------------------------------------------------------------------
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
+        return self._model_scores(X)
+
+    def _model_scores(self, X: np.ndarray) -> np.ndarray:
+        """The net's own anomaly scores (reconstruction error, ELBO, ...) of rows ``X``."""
         rows = min(len(X), self.inference_batch_size)
         with cpu_threads("cpu", rows * _n_parameters(self.net_)):
             return predict_batches(

@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
@@ -19,7 +20,7 @@ from anomalib_ae.training.denoising import DenoisingSystem
 
 
 @fill_doc
-class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
+class DenoisingAutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
     """Denoising autoencoder outlier detector scored by the clean reconstruction error.
 
     During training each (scaled) row is corrupted and the net learns to rebuild

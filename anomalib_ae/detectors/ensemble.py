@@ -178,7 +178,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
             parts.append(self._member_deviations(net, x).mean(-1))
         return torch.stack(parts).mean(0).mean(0)  # over parts, then over members
 
-    def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
+    def _model_scores(self, X: np.ndarray) -> np.ndarray:
         # Scoring in float64 (a copy of the net): a row's score then does not depend on
         # the other rows of its batch (float32 batched-matmul kernels differ by ~1e-7).
         net = copy.deepcopy(self.net_).double()

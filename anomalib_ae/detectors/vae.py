@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
@@ -28,7 +29,7 @@ _MC_CHUNK = 2**24  # values per decoded Monte-Carlo chunk (draws x rows x featur
 
 
 @fill_doc
-class VAEDetector(ImageInputMixin, BaseNeuralDetector):
+class VAEDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
     """Variational autoencoder outlier detector, also a generator and a latent-space transformer.
 
     The encoder gives each row a Gaussian posterior ``q(z|x) = N(mu, diag(exp(logvar)))``
@@ -157,7 +158,7 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
             return -log_lik.mean(0) + gaussian_kl(mu, logvar)
         return math.log(len(log_lik)) - torch.logsumexp(log_lik, dim=0)
 
-    def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
+    def _model_scores(self, X: np.ndarray) -> np.ndarray:
         # Scores are sums over features and draws: a float64 copy of the net keeps
         # them equal to ~1e-15 whatever the batch split (float32 kernels differ by ~1e-7).
         # Conv nets score in float32: float64 (transposed) convolutions are ~10x slower on CPU.
