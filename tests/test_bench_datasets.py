@@ -75,7 +75,14 @@ def test_select_by_name_group_glob_and_path(data_dir):
     chosen, unmatched = select(
         ["embedded/*", "adbench/*", "nope", str(data_dir / "odds.mat")], data_dir
     )
-    assert [d.name for d in chosen] == ["breast_cancer", "wine", "digits", "digits_images", "1_toy", "odds"]
+    assert [d.name for d in chosen] == [
+        "breast_cancer",
+        "wine",
+        "digits",
+        "digits_images",
+        "1_toy",
+        "odds",
+    ]
     assert unmatched == ["nope"]
 
 

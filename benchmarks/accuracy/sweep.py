@@ -92,6 +92,18 @@ def _scale(kind: str, X_train: np.ndarray, X_test: np.ndarray):
     return X_train, X_test
 
 
+def _code_knn(z_tr: np.ndarray, z_te: np.ndarray, k: int) -> np.ndarray:
+    """Squared distance to the k-th nearest training code, over its training median."""
+    from sklearn.neighbors import NearestNeighbors
+
+    k = max(1, min(k, len(z_tr) - 1))
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(z_tr)
+    d_tr = nn.kneighbors(z_tr)[0][:, k] ** 2  # column 0 is the row itself
+    d_te = nn.kneighbors(z_te, n_neighbors=k)[0][:, k - 1] ** 2
+    scale = np.median(d_tr)
+    return d_te / (scale if scale > 1e-12 else max(d_tr.mean(), 1e-12))
+
+
 def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     """Plain-torch loop around the library's ensemble net and trimmed loss, knobs exposed.
 
@@ -129,6 +141,10 @@ def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     batch = min(p["batch"], n)
     per_epoch = -(-n // batch)
     epochs = p["epochs"] if p["steps"] is None else max(1, -(-p["steps"] // per_epoch))
+    if p.get("min_steps"):
+        epochs = max(epochs, -(-p["min_steps"] // per_epoch))
+    if p.get("max_steps"):
+        epochs = min(epochs, max(1, -(-p["max_steps"] // per_epoch)))
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     k = p["members"]
@@ -152,6 +168,20 @@ def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     floor = np.maximum(err_tr.mean(axis=(1, 2), keepdims=True), 1e-12)
     med = np.where(med > 1e-12, med, floor)
     rec, fn = err_te.mean(-1), (err_te / med).mean(-1)  # (k, n_test)
+    # signed-residual robust z-scores and a 90%-quantile scale, for comparison
+    with torch.inference_mode():
+        res_tr = (net(Xtr_t) - Xtr_t).numpy()
+        res_te = (net(Xte_t) - Xte_t).numpy()
+    rmed = np.median(res_tr, axis=1, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(res_tr - rmed), axis=1, keepdims=True)
+    mad = np.where(
+        mad > 1e-6, mad, np.maximum(np.abs(res_tr).mean(axis=(1, 2), keepdims=True), 1e-6)
+    )
+    fnz = (((res_te - rmed) / mad) ** 2).mean(-1)
+    q90 = np.quantile(err_tr, 0.9, axis=1, keepdims=True)
+    q90 = np.where(q90 > 1e-12, q90, floor)
+    fnq = (err_te / q90).mean(-1)
+    fnlog = np.log1p(err_te / med).mean(-1)
     # latent deviations: squared distance of each code from the training median, per
     # code dimension, divided by its median over the training rows
     with torch.inference_mode():
@@ -165,12 +195,24 @@ def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     lat = (dev_te / dmed).mean(-1)
     fnlat = np.concatenate([err_te / med, dev_te / dmed], axis=-1).mean(-1)
     both = 0.5 * (fn + lat)
+    # k-nearest-neighbour distance among the training codes (leave-one-out on the
+    # training rows), squared and divided by its median over the training rows
+    knn_k = p.get("knn_k", 5)
+    knn = np.stack([_code_knn(z_tr[m], z_te[m], knn_k) for m in range(k)])
+    fn_tr = (err_tr / med).mean(-1)  # (k, n)
+    fn_n = fn / np.median(fn_tr, axis=1, keepdims=True)
+    fnknn = 0.5 * (fn_n + knn)
     out = {
         "|rec|m1": rec[0],
         "|fn|m1": fn[0],
         "|lat|m1": lat[0],
         "|fnlat|m1": fnlat[0],
         "|both|m1": both[0],
+        "|knn|m1": knn[0],
+        "|fnz|m1": fnz[0],
+        "|fnq|m1": fnq[0],
+        "|fnlog|m1": fnlog[0],
+        "|fnknn|m1": fnknn[0],
     }
     if k > 1:
         out[f"|rec|m{k}"] = rec.mean(0)
@@ -178,6 +220,11 @@ def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
         out[f"|lat|m{k}"] = lat.mean(0)
         out[f"|fnlat|m{k}"] = fnlat.mean(0)
         out[f"|both|m{k}"] = both.mean(0)
+        out[f"|knn|m{k}"] = knn.mean(0)
+        out[f"|fnz|m{k}"] = fnz.mean(0)
+        out[f"|fnq|m{k}"] = fnq.mean(0)
+        out[f"|fnlog|m{k}"] = fnlog.mean(0)
+        out[f"|fnknn|m{k}"] = fnknn.mean(0)
     return out
 
 
