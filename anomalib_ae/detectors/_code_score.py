@@ -68,11 +68,15 @@ class CodeNeighborScoreMixin:
     (1, 2)
     """
 
-    def _resolved_code_neighbors(self, n_train: int) -> int:
+    def _requested_code_neighbors(self) -> int:
         k = getattr(self, "code_neighbors", 0)  # subclasses without the parameter: off
         if k == "auto":
             k = 1 if self._uses_conv() else 0
-        return int(min(k, max(n_train - 1, 0)))  # k + 1 neighbours must exist
+        return int(k)
+
+    def _resolved_code_neighbors(self, n_train: int) -> int:
+        # k + 1 neighbours must exist (a row scored again skips its own copy)
+        return min(self._requested_code_neighbors(), max(n_train - 1, 0))
 
     def _calibrate(self, X: np.ndarray) -> None:
         self.code_neighbors_, self.score_scales_ = 0, None  # the model's scores until set
@@ -85,10 +89,12 @@ class CodeNeighborScoreMixin:
             self.code_neighbors_ = k
 
     def _codes(self, X: np.ndarray) -> np.ndarray:
-        # MLP nets encode in float64 (a copy of the net), so that a row's code, and its
-        # neighbour distance, do not depend on the other rows of its batch (float32 kernels
-        # differ by ~1e-7 with the batch shape). Conv nets stay float32 (float64 is ~10x slower).
-        if self._uses_conv():
+        # With the neighbour score on, MLP nets encode in float64 (a copy of the net), so
+        # that a row's code, and its neighbour distance, do not depend on the other rows of
+        # its batch (float32 kernels differ by ~1e-7 with the batch shape). Conv nets stay
+        # float32 (float64 is ~10x slower); with the score off, codes stay float32 (the
+        # training codes fit keeps then take half the memory).
+        if self._uses_conv() or not self._requested_code_neighbors():
             return super()._codes(X)
         net = copy.deepcopy(self.net_).double()
         codes = predict_batches(
