@@ -130,3 +130,20 @@ def test_builtin_suites_resolve_our_detectors_from_the_registry():
     assert "pyod_iforest" in labels
     autoencoder = next(s for s in detector_specs(quick) if s.label == "autoencoder")
     assert autoencoder.params["max_epochs"] == quick.params["@ours"]["max_epochs"]
+
+
+def test_images_suite_runs_on_digits_without_a_data_directory(tmp_path):
+    from anomalib_ae.bench.jobs import run_job
+    from anomalib_ae.bench.suites import build_jobs
+
+    suite = load_suite("images")
+    jobs, missing = build_jobs(suite, data_dir=tmp_path)  # an empty data directory
+    assert missing == ["mnist*"]
+    assert {job.dataset.name for job in jobs} == {"digits_images"}
+    assert {job.detector.label for job in jobs} >= {"seed_ensemble", "autoencoder", "pyod_knn"}
+    job = next(j for j in jobs if j.detector.label == "seed_ensemble" and j.seed == 0)
+    assert job.detector.params["detector_params"]["latent_dim"] == 8
+    job.detector.params["detector_params"]["max_epochs"] = 1  # the suite's 30 take too long here
+    row = run_job(job)
+    assert row["status"] == "ok", row["error"]
+    assert 0.5 < float(row["auroc"]) <= 1.0
