@@ -259,8 +259,14 @@ IMAGE_OUTCOMES: dict[str, Expected] = {
 
 
 def accepts_images(detector: Any) -> bool:
-    """Whether ``detector`` takes image input (it has the ``image_shape`` parameter)."""
-    return "image_shape" in detector.get_params(deep=False)
+    """Whether ``detector`` takes image input (it, or its member detector, has ``image_shape``)."""
+    params = detector.get_params(deep=False)
+    member = params.get("detector")  # a meta-detector takes what its member takes
+    if isinstance(member, str):
+        member = get_detector(member)
+    if member is not None and hasattr(member, "get_params"):
+        return accepts_images(member)
+    return "image_shape" in params
 
 
 def expected_outcome(detector_name: str, phase: str, case: Case) -> Expected:
