@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-
-from anomalib_ae.training import predict_batches
+from torch import nn
 
 CODE_SCORE_DEFAULTS: dict[str, Any] = {"code_neighbors": "auto"}
 """The parameter of :class:`CodeNeighborScoreMixin` and its default."""
@@ -81,29 +80,30 @@ class CodeNeighborScoreMixin:
     def _calibrate(self, X: np.ndarray) -> None:
         self.code_neighbors_, self.score_scales_ = 0, None  # the model's scores until set
         super()._calibrate(X)
-        k = self._resolved_code_neighbors(len(X))
-        if k:
-            rec = self._model_scores(X)
-            dist = self.code_index_.kneighbors(None, n_neighbors=k)[0][:, -1]  # leave-one-out
-            self.score_scales_ = (_positive_median(rec), _positive_median(dist))
-            self.code_neighbors_ = k
 
-    def _codes(self, X: np.ndarray) -> np.ndarray:
+    def _training_scores(self, X: np.ndarray) -> np.ndarray:
+        # One pass over the training rows sets the two scales and gives the threshold's
+        # scores: the model's scores plus each row's leave-one-out neighbour distance.
+        rec = self._model_scores(X)
+        k = self._resolved_code_neighbors(len(X))
+        if not k:
+            return rec
+        dist = self.code_index_.kneighbors(None, n_neighbors=k)[0][:, -1]
+        self.score_scales_ = (_positive_median(rec), _positive_median(dist))
+        self.code_neighbors_ = k
+        return self._combine(rec, dist)
+
+    def _codes(
+        self, X: np.ndarray, net: nn.Module | None = None, dtype: torch.dtype = torch.float32
+    ) -> np.ndarray:
         # With the neighbour score on, MLP nets encode in float64 (a copy of the net), so
         # that a row's code, and its neighbour distance, do not depend on the other rows of
         # its batch (float32 kernels differ by ~1e-7 with the batch shape). Conv nets stay
         # float32 (float64 is ~10x slower); with the score off, codes stay float32 (the
         # training codes fit keeps then take half the memory).
-        if self._uses_conv() or not self._requested_code_neighbors():
-            return super()._codes(X)
-        net = copy.deepcopy(self.net_).double()
-        codes = predict_batches(
-            lambda x: self._encode_batch(net, x.to(torch.float64)).flatten(1),
-            X,
-            batch_size=self.inference_batch_size,
-            transform=self.scaler_.transform,
-        )
-        return codes.reshape(len(X), -1)
+        if net is not None or self._uses_conv() or not self._requested_code_neighbors():
+            return super()._codes(X, net, dtype)
+        return super()._codes(X, copy.deepcopy(self.net_).double(), torch.float64)
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         rec = self._model_scores(X)

@@ -319,10 +319,14 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         self._n_features_out = int(codes.shape[1])
         self._fit_code_index(codes)
         self._calibrate(X)
-        self._set_offset(-self._anomaly_scores(X))
+        self._set_offset(-self._training_scores(X))
         return self
 
     # ---- scoring -----------------------------------------------------------------------
+    def _training_scores(self, X: np.ndarray) -> np.ndarray:
+        """Anomaly scores of the training rows ``X`` after ``_calibrate``, for ``offset_``."""
+        return self._anomaly_scores(X)
+
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         return self._model_scores(X)
 
@@ -361,9 +365,13 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         return check_finite_scores(errors, "feature scores")
 
     # ---- latent codes ------------------------------------------------------------------
-    def _codes(self, X: np.ndarray) -> np.ndarray:
+    def _codes(
+        self, X: np.ndarray, net: nn.Module | None = None, dtype: torch.dtype = torch.float32
+    ) -> np.ndarray:
+        """Latent codes of validated rows ``X`` (with ``net``, default ``net_``, in ``dtype``)."""
+        net = self.net_ if net is None else net
         codes = predict_batches(
-            lambda x: self._encode_batch(self.net_, x).flatten(1),
+            lambda x: self._encode_batch(net, x.to(dtype)).flatten(1),
             X,
             batch_size=self.inference_batch_size,
             transform=self.scaler_.transform,
