@@ -20,6 +20,10 @@ FAST_PARAMS = {
     "random_state": 0,
 }
 
+# The plain mean squared reconstruction error, for tests of its arithmetic: no
+# per-feature error scaling, no code-neighbour term, no trimmed training.
+PLAIN_MSE = {"error_scaling": "none", "code_neighbors": 0, "trim_fraction": 0.0}
+
 
 def fast_detector(name: str, **overrides):
     """A registered detector with the fast settings it accepts, plus ``overrides``.

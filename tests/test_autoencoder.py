@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from anomalib_ae import AutoEncoderDetector, get_detector
+from tests.conftest import PLAIN_MSE
 
 
 def test_registry_returns_autoencoder():
@@ -32,6 +33,7 @@ def test_linear_autoencoder_matches_pca_reconstruction_error():
         lr=1e-2,
         batch_size=64,
         random_state=0,
+        **PLAIN_MSE,
     ).fit(X)
     ae_mse = np.mean(-ae.score_samples(X))
     # The AE can never beat PCA (the optimum); it should get within 5% of it.
@@ -41,7 +43,9 @@ def test_linear_autoencoder_matches_pca_reconstruction_error():
 
 def test_feature_scores_aggregate_to_row_score():
     X = np.random.default_rng(0).normal(size=(60, 4))
-    det = AutoEncoderDetector(hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    det = AutoEncoderDetector(
+        hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0, code_neighbors=0
+    ).fit(X)
     per_feature = det.feature_scores(X)
     assert per_feature.shape == X.shape
     np.testing.assert_allclose(per_feature.mean(1), -det.score_samples(X), rtol=1e-6)

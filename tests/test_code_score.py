@@ -43,12 +43,12 @@ def test_training_rows_scored_again_leave_themselves_out(data):
     assert (det.predict(X) == -1).mean() == pytest.approx(0.2, abs=0.02)
 
 
-def test_auto_is_on_for_images_and_off_for_tables(data):
+def test_auto_is_one_for_images_and_five_for_tables(data):
     X, _ = data
     images = np.random.default_rng(1).random((40, 8, 8))
     table_det = AutoEncoderDetector(**SMALL).fit(X)
     image_det = AutoEncoderDetector(channels=(4,), **SMALL).fit(images)
-    assert table_det.code_neighbors_ == 0 and table_det.score_scales_ is None
+    assert table_det.code_neighbors_ == 5 and len(table_det.score_scales_) == 2
     assert image_det.code_neighbors_ == 1 and len(image_det.score_scales_) == 2
 
 

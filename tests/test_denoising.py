@@ -10,6 +10,7 @@ from anomalib_ae import AutoEncoderDetector, DenoisingAutoEncoderDetector
 from anomalib_ae.nn.mlp import AutoEncoderNet
 from anomalib_ae.nn.noise import corrupt
 from anomalib_ae.training.denoising import DenoisingSystem
+from tests.conftest import PLAIN_MSE
 
 FAST = dict(hidden_dims=(8,), latent_dim=2, max_epochs=3, batch_size=32, random_state=0)
 
@@ -32,8 +33,10 @@ def test_reconstructs_clean_inputs_better_than_noisy_ones(noise, params):
         hidden_dims=(16,),
         latent_dim=2,
         max_epochs=40,
+        batch_size=64,
         scaler="none",
         random_state=0,
+        **PLAIN_MSE,
     ).fit(X)
     g = torch.Generator().manual_seed(1)
     X_noisy = corrupt(torch.as_tensor(X), noise, generator=g, **params).numpy()
@@ -54,7 +57,7 @@ def test_corruption_only_in_training():
     torch.testing.assert_close(system.eval().sample_losses(x), clean)
     assert not torch.allclose(system.train().sample_losses(x), clean)
 
-    det = DenoisingAutoEncoderDetector(**FAST, noise_std=1.0).fit(_low_rank(n=60))
+    det = DenoisingAutoEncoderDetector(**FAST, **PLAIN_MSE, noise_std=1.0).fit(_low_rank(n=60))
     X = _low_rank(n=30, seed=1)
     np.testing.assert_array_equal(det.score_samples(X), det.score_samples(X))
     scaled = torch.as_tensor(det.scaler_.transform(X))

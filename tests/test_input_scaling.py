@@ -57,7 +57,12 @@ def test_float64_path_when_scale_does_not_fit_float32():
 def test_scoring_scales_in_memory_rows_one_batch_at_a_time(monkeypatch):
     X = np.random.default_rng(0).normal(size=(300, 5)).astype(np.float32)
     det = AutoEncoderDetector(
-        hidden_dims=(4,), latent_dim=2, max_epochs=1, inference_batch_size=64, random_state=0
+        hidden_dims=(4,),
+        latent_dim=2,
+        max_epochs=1,
+        inference_batch_size=64,
+        random_state=0,
+        code_neighbors=0,  # one pass over the rows (the neighbour term encodes them again)
     ).fit(X)
     sizes = []
     original = InputScaler.transform

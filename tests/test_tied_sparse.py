@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from anomalib_ae import AutoEncoderDetector
 from anomalib_ae.nn import AutoEncoderNet, TiedAutoEncoderNet
 from anomalib_ae.training.penalties import PenalizedReconstructionSystem
+from tests.conftest import PLAIN_MSE
 
 
 def _n_params(net, weights_only=False):
@@ -104,6 +105,7 @@ def test_overcomplete_code_needs_l1_to_separate_anomalies():
         lr=3e-2,
         batch_size=64,
         random_state=0,
+        **PLAIN_MSE,
     )
     dense = AutoEncoderDetector(code_l1=0.0, **params).fit(X_train)
     errors = dense.anomaly_score(X_test)

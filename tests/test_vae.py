@@ -61,7 +61,9 @@ def test_kl_warmup_schedule():
 def _tiny_fixed_detector():
     """A fitted VAE (2 features, 1 latent, no hidden layer, no scaling) with hand-set weights."""
     X = _data(n=20, d=2)
-    det = VAEDetector(hidden_dims=(), latent_dim=1, scaler="none", max_epochs=1, n_samples=7)
+    det = VAEDetector(
+        hidden_dims=(), latent_dim=1, scaler="none", max_epochs=1, n_samples=7, code_neighbors=0
+    )
     det.set_params(random_state=0).fit(X)
     enc, dec = det.net_.encoder[0], det.net_.decoder[0]
     with torch.no_grad():

@@ -67,10 +67,13 @@ class CodeNeighborScoreMixin:
     (1, 2)
     """
 
+    _table_code_neighbors = 5
+    """The ``k`` of ``code_neighbors="auto"`` on tables (MLP nets)."""
+
     def _requested_code_neighbors(self) -> int:
         k = getattr(self, "code_neighbors", 0)  # subclasses without the parameter: off
         if k == "auto":
-            k = 1 if self._uses_conv() else 0
+            k = 1 if self._uses_conv() else self._table_code_neighbors
         return int(k)
 
     def _resolved_code_neighbors(self, n_train: int) -> int:

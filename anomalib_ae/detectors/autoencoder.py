@@ -10,6 +10,11 @@ from torch import nn
 
 from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._error_scale import (
+    ERROR_SCALE_CONSTRAINTS,
+    ERROR_SCALE_DEFAULTS,
+    FeatureErrorScaleMixin,
+)
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
@@ -25,12 +30,16 @@ AUTOENCODER_DEFAULTS = {
     "code_l1": 0.0,
     "pretrain": None,
     "pretrain_epochs": 10,
+    "scaler": "minmax",
+    **ERROR_SCALE_DEFAULTS,
 }
 """The autoencoder's own parameters (shared by its subclasses) and their defaults."""
 
 
 @fill_doc
-class AutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
+class AutoEncoderDetector(
+    CodeNeighborScoreMixin, FeatureErrorScaleMixin, ImageInputMixin, BaseNeuralDetector
+):
     """Autoencoder outlier detector scored by the mean squared reconstruction error.
 
     An autoencoder squeezes each row through a narrow code and rebuilds it. It
@@ -56,6 +65,7 @@ class AutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDet
         ``max_epochs`` (Hinton & Salakhutdinov, 2006).
     pretrain_epochs : int, default=10
         Epochs of each layer's pretraining.
+    {error_scaling_params}
     {image_params}
     {neural_params}
 
@@ -103,6 +113,7 @@ class AutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDet
         "code_l1": [Interval(Real, 0, None, closed="left")],
         "pretrain": [StrOptions({"layerwise"}), None],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        **ERROR_SCALE_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 

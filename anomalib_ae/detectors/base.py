@@ -187,6 +187,8 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
         "scaler": [StrOptions(set(SCALERS))],
+        "trim_fraction": [Interval(Real, 0, 0.5, closed="both"), StrOptions({"auto"})],
+        "trim_warmup": [Interval(Real, 0, 1, closed="both")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -213,6 +215,13 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     def _optimizer_kwargs(self) -> dict[str, Any]:
         """The optimiser settings every system takes (``lr``, ``weight_decay``, ``optimizer``)."""
         return {"lr": self.lr, "weight_decay": self.weight_decay, "optimizer": self.optimizer}
+
+    def _resolved_trim_fraction(self) -> float:
+        """``trim_fraction`` with ``"auto"`` resolved: 0.1 for tables, 0 for conv nets (images)."""
+        if self.trim_fraction != "auto":
+            return float(self.trim_fraction)
+        uses_conv = getattr(self, "_uses_conv", None)
+        return 0.0 if uses_conv is not None and uses_conv() else 0.1
 
     def _mlp_kwargs(self) -> dict[str, Any]:
         """The MLP layout every MLP net takes (widths, code width, activation, dropout, norm)."""
@@ -289,6 +298,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
             torch.manual_seed(seed)
             net = self._build_net(X.shape[1])
             system = self._build_system(net)
+            system.set_trimming(self._resolved_trim_fraction(), self.trim_warmup)
             datamodule = ArrayDataModule(
                 X,
                 batch_size=self.batch_size,
@@ -330,12 +340,20 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         return self._model_scores(X)
 
-    def _model_scores(self, X: np.ndarray) -> np.ndarray:
-        """The net's own anomaly scores (reconstruction error, ELBO, ...) of rows ``X``."""
+    def _model_scores(
+        self, X: np.ndarray, net: nn.Module | None = None, dtype: torch.dtype = torch.float32
+    ) -> np.ndarray:
+        """The net's own anomaly scores (reconstruction error, ELBO, ...) of rows ``X``.
+
+        With ``net`` (default ``net_``) in ``dtype``: a float64 copy of the net makes a
+        row's score independent of the other rows of its batch (float32 kernels differ
+        by ~1e-7 with the batch shape).
+        """
+        net = self.net_ if net is None else net
         rows = min(len(X), self.inference_batch_size)
-        with cpu_threads("cpu", rows * _n_parameters(self.net_)):
+        with cpu_threads("cpu", rows * _n_parameters(net)):
             return predict_batches(
-                lambda x: self._score_batch(self.net_, x),
+                lambda x: self._score_batch(net, x.to(dtype)),
                 X,
                 batch_size=self.inference_batch_size,
                 transform=self.scaler_.transform,
@@ -355,14 +373,17 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
-        errors = predict_batches(
+        errors = self._feature_errors(self._validate(X, reset=False))
+        return check_finite_scores(errors, "feature scores")
+
+    def _feature_errors(self, X: np.ndarray) -> np.ndarray:
+        """Per-feature errors (``_feature_errors_batch``) of validated rows ``X``."""
+        return predict_batches(
             lambda x: self._feature_errors_batch(self.net_, x),
             X,
             batch_size=self.inference_batch_size,
             transform=self.scaler_.transform,
         )
-        return check_finite_scores(errors, "feature scores")
 
     # ---- latent codes ------------------------------------------------------------------
     def _codes(

@@ -10,6 +10,11 @@ from torch import nn
 
 from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._error_scale import (
+    ERROR_SCALE_CONSTRAINTS,
+    ERROR_SCALE_DEFAULTS,
+    FeatureErrorScaleMixin,
+)
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
@@ -20,7 +25,9 @@ from anomalib_ae.training.denoising import DenoisingSystem
 
 
 @fill_doc
-class DenoisingAutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
+class DenoisingAutoEncoderDetector(
+    CodeNeighborScoreMixin, FeatureErrorScaleMixin, ImageInputMixin, BaseNeuralDetector
+):
     """Denoising autoencoder outlier detector scored by the clean reconstruction error.
 
     During training each (scaled) row is corrupted and the net learns to rebuild
@@ -42,6 +49,7 @@ class DenoisingAutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, Base
         when ``noise="gaussian"``).
     drop_prob : float, default=0.2
         Probability of masking a value, in [0, 1) (used when ``noise="mask"``).
+    {error_scaling_params}
     {image_params}
     {neural_params}
 
@@ -83,10 +91,18 @@ class DenoisingAutoEncoderDetector(CodeNeighborScoreMixin, ImageInputMixin, Base
         "noise": [StrOptions(set(NOISES))],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "drop_prob": [Interval(Real, 0, 1, closed="left")],
+        **ERROR_SCALE_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 
-    __init__ = neural_init(noise="gaussian", noise_std=0.2, drop_prob=0.2, **IMAGE_DEFAULTS)
+    __init__ = neural_init(
+        noise="gaussian",
+        noise_std=0.2,
+        drop_prob=0.2,
+        scaler="minmax",
+        **ERROR_SCALE_DEFAULTS,
+        **IMAGE_DEFAULTS,
+    )
 
     def _build_net(self, n_features: int) -> nn.Module:
         if self._uses_conv():

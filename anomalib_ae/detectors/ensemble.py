@@ -11,6 +11,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._mahalanobis import fit_gaussian, squared_mahalanobis
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet
@@ -18,24 +19,23 @@ from anomalib_ae.training import predict_batches
 from anomalib_ae.training.ensemble import EnsembleReconstructionSystem
 
 ERROR_SCALINGS = ("median", "none")
-SCORE_TYPES = ("both", "pooled", "reconstruction", "latent")
+SCORE_TYPES = ("mahalanobis", "both", "pooled", "reconstruction", "latent")
 
 ENSEMBLE_DEFAULTS = {
     "n_estimators": 5,
     "scaler": "minmax",
     "max_epochs": 20,
     "batch_size": 128,
-    "trim_fraction": 0.1,
-    "trim_warmup": 0.2,
     "error_scaling": "median",
-    "score_type": "both",
+    "score_type": "mahalanobis",
+    "mahalanobis_keep": 0.5,
 }
 """The ensemble's own parameters and their defaults (see ``docs/defaults.md``)."""
 
 
 @fill_doc
 class AutoEncoderEnsembleDetector(BaseNeuralDetector):
-    """Ensemble of robustly trained autoencoders scored by scaled reconstruction errors.
+    """Ensemble of robustly trained autoencoders scored by Mahalanobis residual and code distances.
 
     Four ideas on top of :class:`AutoEncoderDetector`, each a parameter:
 
@@ -52,24 +52,26 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
       its median over the training rows (per member) before averaging over
       features, so that a feature that is normally rebuilt almost exactly counts
       as much when it is off as one that is always noisy;
-    - **a latent score** added to the reconstruction score: how far each code
-      lies from the training codes' median, per code dimension, in units of
-      its typical (median) distance.
+    - **a Mahalanobis score** (the default ``score_type``): each member's
+      residual vector ``x - decode(encode(x))`` and code ``encode(x)`` are
+      scored by their squared Mahalanobis distances under Gaussians fitted
+      (Ledoit-Wolf) on the ``mahalanobis_keep`` share of training rows that
+      member rebuilds best; each distance is divided by its training median
+      and the two are averaged (see :mod:`anomalib_ae.detectors._mahalanobis`).
+      It sees residual *patterns* normal rows never produce, and rows far out
+      along the data, which are rebuilt well but have extreme codes.
 
     Parameters
     ----------
     n_estimators : int, default=5
         Number of autoencoders.
-    trim_fraction : float, default=0.1
-        Share of each training batch that each member ignores (its largest
-        losses) once the warm-up is over, in [0, 0.5]; 0 trains on the plain
-        mean squared error.
-    trim_warmup : float, default=0.2
-        Share of ``max_epochs`` trained on the full loss before trimming starts.
     error_scaling : {"median", "none"}, default="median"
         ``"median"`` divides each feature's squared error by its median training
         error; ``"none"`` averages the raw squared errors.
-    score_type : {"both", "pooled", "reconstruction", "latent"}, default="both"
+    score_type : {"mahalanobis", "both", "pooled", "reconstruction", "latent"}, \
+default="mahalanobis"
+        ``"mahalanobis"``: the average of the residual and code Mahalanobis
+        distances above, each over its training median;
         ``"reconstruction"``: mean scaled squared error over features;
         ``"latent"``: mean over code dimensions of the squared distance of the
         code from its training median, divided by that dimension's median
@@ -77,10 +79,23 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         well, have extreme codes); ``"both"``: the average of the two;
         ``"pooled"``: the mean over features and code dimensions together.
         A scoring choice only: it can be changed after ``fit``.
+    mahalanobis_keep : float, default=0.5
+        Share of the training rows (those with the smallest scaled
+        reconstruction error, per member) that the Mahalanobis Gaussians are
+        fitted on, in (0, 1]; 1 fits them on all rows. Half, as in the
+        minimum covariance determinant's default support (Rousseeuw, 1984):
+        robust to up to half of the training rows being outliers.
     {neural_params}
 
     Attributes
     ----------
+    residual_gaussian_ : tuple of ndarray
+        Each member's residual mean ``(n_estimators, n_features)`` and
+        precision matrix ``(n_estimators, n_features, n_features)``.
+    code_gaussian_ : tuple of ndarray
+        The same for the codes (``latent_dim`` wide).
+    mahalanobis_scales_ : ndarray of shape (2, n_estimators)
+        Training medians of the residual and code distances.
     {neural_attributes}
 
     See Also
@@ -124,10 +139,9 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
     _parameter_constraints: dict = {
         **BaseNeuralDetector._parameter_constraints,
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "trim_fraction": [Interval(Real, 0, 0.5, closed="both")],
-        "trim_warmup": [Interval(Real, 0, 1, closed="both")],
         "error_scaling": [StrOptions(set(ERROR_SCALINGS))],
         "score_type": [StrOptions(set(SCORE_TYPES))],
+        "mahalanobis_keep": [Interval(Real, 0, 1, closed="right")],
     }
 
     __init__ = neural_init(**ENSEMBLE_DEFAULTS)
@@ -149,7 +163,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
     def _build_system(self, net: AutoEncoderEnsembleNet) -> pl.LightningModule:
         return EnsembleReconstructionSystem(
             net,
-            trim_fraction=self.trim_fraction,
+            trim_fraction=self._resolved_trim_fraction(),
             trim_warmup=self.trim_warmup,
             **self._optimizer_kwargs(),
         )
@@ -167,7 +181,28 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
     def _feature_errors_batch(self, net: AutoEncoderEnsembleNet, x: torch.Tensor) -> torch.Tensor:
         return self._member_errors(net, x).mean(0).reshape(x.shape)
 
+    def _mahalanobis_terms(self, net: AutoEncoderEnsembleNet, x: torch.Tensor) -> torch.Tensor:
+        """Each member's residual and code distances over their training medians: ``(2, m, b)``."""
+        x = x.flatten(1)
+        codes = net.member_codes(x)
+        parts = []
+        for values, (location, precision) in (
+            (net.decoder(codes) - x, self.residual_gaussian_),
+            (codes, self.code_gaussian_),
+        ):
+            parts.append(
+                squared_mahalanobis(
+                    values,
+                    torch.as_tensor(location, dtype=x.dtype),
+                    torch.as_tensor(precision, dtype=x.dtype),
+                )
+            )
+        scales = torch.as_tensor(self.mahalanobis_scales_, dtype=x.dtype)  # (2, m)
+        return torch.stack(parts) / scales.unsqueeze(-1)
+
     def _score_batch(self, net: AutoEncoderEnsembleNet, x: torch.Tensor) -> torch.Tensor:
+        if self.score_type == "mahalanobis":
+            return self._mahalanobis_terms(net, x).mean(0).mean(0)
         if self.score_type == "pooled":
             terms = torch.cat([self._member_errors(net, x), self._member_deviations(net, x)], -1)
             return terms.mean(-1).mean(0)
@@ -211,6 +246,43 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         centre = np.median(codes, axis=0)
         net.code_centre.copy_(torch.as_tensor(centre, dtype=net.code_centre.dtype))
         net.code_scale.copy_(_robust_scale((codes - centre) ** 2))
+        self._fit_mahalanobis(X)
+
+    def _fit_mahalanobis(self, X: np.ndarray) -> None:
+        """Fit each member's residual and code Gaussians, and their distances' training medians.
+
+        Each member's Gaussians are fitted on the ``mahalanobis_keep`` share of the
+        training rows it rebuilds best (by its scaled reconstruction error), so that
+        the outliers in the training data do not shape the covariances.
+        """
+        net = copy.deepcopy(self.net_).double()
+
+        def per_member(func):
+            return self._per_member(lambda x: func(x.double().flatten(1)), X)
+
+        rec = per_member(lambda x: self._member_errors(net, x)).mean(-1)  # (n, m)
+        residuals = per_member(lambda x: net(x) - x)  # (n, m, d)
+        codes = per_member(net.member_codes)  # (n, m, latent_dim)
+        fitted: dict[str, list] = {"residual": [], "code": []}
+        for m in range(self.n_estimators):
+            keep = rec[:, m] <= np.quantile(rec[:, m], self.mahalanobis_keep)
+            fitted["residual"].append(fit_gaussian(residuals[:, m], keep))
+            fitted["code"].append(fit_gaussian(codes[:, m], keep))
+        del residuals, codes
+        self.residual_gaussian_, self.code_gaussian_ = (
+            tuple(np.stack(parts) for parts in zip(*fitted[name])) for name in fitted
+        )
+        self.mahalanobis_scales_ = np.ones((2, self.n_estimators))
+        terms = predict_batches(  # (n, 2, m)
+            lambda x: self._mahalanobis_terms(net, x.double()).permute(2, 0, 1),
+            X,
+            batch_size=self.inference_batch_size,
+            transform=self.scaler_.transform,
+        )
+        median = np.median(terms, axis=0)
+        self.mahalanobis_scales_ = np.where(
+            median > 1e-12, median, np.maximum(terms.mean(0), 1e-12)
+        )
 
     def _per_member(self, func, X: np.ndarray) -> np.ndarray:
         """``func`` (``(n_members, batch, k)`` per batch) over the rows ``X``: ``(n, n_members, k)``."""

@@ -163,15 +163,8 @@ class VAEDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
         # them equal to ~1e-15 whatever the batch split (float32 kernels differ by ~1e-7).
         # Conv nets score in float32: float64 (transposed) convolutions are ~10x slower on CPU.
         if self._uses_conv():
-            net, dtype = self.net_, torch.float32
-        else:
-            net, dtype = copy.deepcopy(self.net_).double(), torch.float64
-        return predict_batches(
-            lambda x: self._score_batch(net, x.to(dtype)),
-            X,
-            batch_size=self.inference_batch_size,
-            transform=self.scaler_.transform,
-        )
+            return super()._model_scores(X)
+        return super()._model_scores(X, copy.deepcopy(self.net_).double(), torch.float64)
 
     # ---- Monte-Carlo -------------------------------------------------------------------
     def mc_noise(self) -> torch.Tensor:

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from anomalib_ae.training.systems import ReconstructionSystem
+from anomalib_ae.training.systems import ReconstructionSystem, trimmed_weights
 
-
-def trimmed_weights(losses: torch.Tensor, trim_fraction: float) -> torch.Tensor:
-    """Weights that drop the largest ``trim_fraction`` of each row of ``losses``.
-
-    Kept entries get ``n / n_kept`` so that the mean of ``weights * losses`` over
-    a row equals the mean of the kept losses (a trimmed mean).
-
-    Parameters
-    ----------
-    losses : Tensor of shape (n_members, batch)
-        Per-member, per-row losses.
-    trim_fraction : float
-        Share of each member's batch to drop, in [0, 1).
-
-    Returns
-    -------
-    Tensor of the same shape (no gradient).
-
-    Examples
-    --------
-    >>> trimmed_weights(torch.tensor([[1.0, 5.0, 2.0, 3.0]]), 0.25).tolist()
-    [[1.3333333730697632, 0.0, 1.3333333730697632, 1.3333333730697632]]
-    """
-    n = losses.shape[-1]
-    keep = max(1, n - int(math.floor(trim_fraction * n)))
-    if keep == n:
-        return torch.ones_like(losses)
-    kept = torch.topk(losses.detach(), keep, dim=-1, largest=False).indices
-    weights = torch.zeros_like(losses)
-    return weights.scatter_(-1, kept, n / keep)
+__all__ = ["EnsembleReconstructionSystem", "trimmed_weights"]
 
 
 class EnsembleReconstructionSystem(ReconstructionSystem):
@@ -74,15 +43,7 @@ class EnsembleReconstructionSystem(ReconstructionSystem):
         optimizer: str = "adam",
     ) -> None:
         super().__init__(net, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
-        self.trim_fraction = trim_fraction
-        self.trim_warmup = trim_warmup
-
-    def _trimming(self) -> bool:
-        if not (self.training and self.trim_fraction > 0):
-            return False
-        trainer = self._trainer
-        max_epochs = trainer.max_epochs if trainer is not None and trainer.max_epochs else 1
-        return self.current_epoch >= self.trim_warmup * max_epochs
+        self.set_trimming(trim_fraction, trim_warmup)
 
     def sample_losses(self, x: torch.Tensor) -> torch.Tensor:
         """Per-row loss: the members' (trimmed-mean-weighted) squared errors, averaged."""
@@ -91,3 +52,7 @@ class EnsembleReconstructionSystem(ReconstructionSystem):
         if self._trimming() and losses.shape[-1] > 1:
             losses = losses * trimmed_weights(losses, self.trim_fraction)
         return losses.mean(0)
+
+    def batch_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean of :meth:`sample_losses`, already trimmed per member."""
+        return self.sample_losses(x).mean()

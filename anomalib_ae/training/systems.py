@@ -20,12 +20,51 @@ _OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
+def trimmed_weights(losses: torch.Tensor, trim_fraction: float) -> torch.Tensor:
+    """Weights that drop the largest ``trim_fraction`` of each row of ``losses``.
+
+    Kept entries get ``n / n_kept`` so that the mean of ``weights * losses`` over
+    a row equals the mean of the kept losses (a trimmed mean).
+
+    Parameters
+    ----------
+    losses : Tensor of shape (n_members, batch)
+        Per-member, per-row losses.
+    trim_fraction : float
+        Share of each member's batch to drop, in [0, 1).
+
+    Returns
+    -------
+    Tensor of the same shape (no gradient).
+
+    Examples
+    --------
+    >>> trimmed_weights(torch.tensor([[1.0, 5.0, 2.0, 3.0]]), 0.25).tolist()
+    [[1.3333333730697632, 0.0, 1.3333333730697632, 1.3333333730697632]]
+    """
+    n = losses.shape[-1]
+    keep = max(1, n - int(math.floor(trim_fraction * n)))
+    if keep == n:
+        return torch.ones_like(losses)
+    kept = torch.topk(losses.detach(), keep, dim=-1, largest=False).indices
+    weights = torch.zeros_like(losses)
+    return weights.scatter_(-1, kept, n / keep)
+
+
 class ReconstructionSystem(pl.LightningModule):
     """Train a net to reconstruct its input with the mean squared error.
 
     Subclasses change the objective by overriding :meth:`sample_losses` (the
     per-row training loss); everything else (optimiser, epoch history,
-    divergence check, validation loss for early stopping) is shared.
+    divergence check, validation loss for early stopping, trimming) is shared.
+
+    Trimming (:meth:`set_trimming`, off by default): once ``trim_warmup`` of
+    the epochs have run, each training batch drops its ``trim_fraction`` rows
+    of largest loss (a trimmed mean, :func:`trimmed_weights`). On contaminated
+    training data these are mostly the outliers, which then stop teaching the
+    net to rebuild them (the idea of robust and trimmed autoencoders); the
+    warm-up lets the net first learn the bulk of the data, so that the ranking
+    of the losses means something.
 
     Grouped steps: Lightning's per-step machinery (batch fetching, hooks,
     closures) costs about as much as one optimiser step of a small MLP. So
@@ -80,6 +119,27 @@ class ReconstructionSystem(pl.LightningModule):
         self._plain_steps = False
         self._loss_sum = torch.zeros(())
         self._n_batches = 0
+        self.set_trimming(0.0)
+
+    def set_trimming(self, trim_fraction: float, trim_warmup: float = 0.2) -> None:
+        """Drop the ``trim_fraction`` largest per-row losses of each batch after a warm-up.
+
+        Parameters
+        ----------
+        trim_fraction : float
+            Share of each training batch to ignore, in [0, 1); 0 turns trimming off.
+        trim_warmup : float, default=0.2
+            Share of the trainer's ``max_epochs`` trained on the full loss first.
+        """
+        self.trim_fraction = float(trim_fraction)
+        self.trim_warmup = float(trim_warmup)
+
+    def _trimming(self) -> bool:
+        if not (self.training and self.trim_fraction > 0):
+            return False
+        trainer = self._trainer
+        max_epochs = trainer.max_epochs if trainer is not None and trainer.max_epochs else 1
+        return self.current_epoch >= self.trim_warmup * max_epochs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -88,18 +148,25 @@ class ReconstructionSystem(pl.LightningModule):
         """Per-row training loss of batch ``x`` (shape ``(len(x),)``)."""
         return (self.net(x) - x).pow(2).flatten(1).mean(1)
 
+    def batch_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """The training loss of batch ``x``: the (trimmed) mean of :meth:`sample_losses`."""
+        losses = self.sample_losses(x)
+        if self._trimming() and len(losses) > 1:
+            losses = losses * trimmed_weights(losses.unsqueeze(0), self.trim_fraction)[0]
+        return losses.mean()
+
     def training_step(
         self, batch: torch.Tensor | list[torch.Tensor], batch_idx: int
     ) -> torch.Tensor | None:
         if self.automatic_optimization:
-            loss = self.sample_losses(batch).mean()
+            loss = self.batch_loss(batch)
             self._record(loss)
             return loss
         optimizer = self.optimizers()
         if self._plain_steps:  # nothing wraps backward or step: call them directly
             optimizer = optimizer.optimizer
         for x in batch if isinstance(batch, list) else [batch]:
-            loss = self.sample_losses(x).mean()
+            loss = self.batch_loss(x)
             optimizer.zero_grad(set_to_none=True)
             if self._plain_steps:
                 loss.backward()

@@ -76,6 +76,7 @@ def run_lib(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
         if isinstance(value, list):
             params[key] = tuple(value)
     variants = params.pop("_score_types", None)
+    params.pop("v", None)  # only versions the cache (the library code changed)
     det = get_detector(name, random_state=seed, **params).fit(X_train)
     out = {"": -det.score_samples(X_test)}
     for score_type in variants or []:  # scoring-only parameter: no refit needed
@@ -228,6 +229,168 @@ def run_proto(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
+def run_proto2(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
+    """Second prototype: the ensemble loop with bagging knobs and code-neighbour scores.
+
+    Knobs on top of :func:`run_proto` (min-max input, 5 members, 10% trimming):
+    ``bag`` (share of the training rows each member trains on), ``fbag`` (each
+    member sees a random subset of between half and all features, and is scored
+    on those only), ``knn_ks`` (the code-neighbour ``k`` values scored). Scores:
+    ``fn`` (median-scaled errors), ``knnK`` / ``fnknnK`` (Euclidean distance to the
+    K-th nearest training code over its median, alone and added to ``fn`` over its
+    median), averaged over the members.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet
+    from anomalib_ae.training.ensemble import trimmed_weights
+
+    p = {
+        "hidden": [64, 32],
+        "latent": 8,
+        "epochs": 20,
+        "batch": 128,
+        "lr": 1e-3,
+        "trim": 0.1,
+        "trim_warmup": 0.2,
+        "members": 5,
+        "bag": 1.0,
+        "fbag": 0,
+        "knn_ks": [1, 5],
+        "max_steps": None,
+        **json.loads(spec.split(":", 1)[1]),
+    }
+    Xtr_t = torch.as_tensor(np.asarray(X_train, np.float64), dtype=torch.float32)
+    Xte_t = torch.as_tensor(np.asarray(X_test, np.float64), dtype=torch.float32)
+    n, d = Xtr_t.shape
+    n_nonlin = p["members"]
+    k = n_nonlin + p.get("linear", 0)  # extra members with no activation (PCA-like)
+    rng = np.random.default_rng(seed)
+    row_mask = torch.ones(k, n)
+    if p["bag"] < 1:
+        row_mask.zero_()
+        size = max(2, int(np.ceil(p["bag"] * n)))
+        for m in range(k):
+            row_mask[m, rng.choice(n, size=min(size, n), replace=False)] = 1.0
+    feat_mask = torch.ones(k, d)
+    if p["fbag"] and d > 2:
+        feat_mask.zero_()
+        for m in range(k):
+            size = int(rng.integers(int(np.ceil(d / 2)), d + 1))
+            feat_mask[m, rng.choice(d, size=size, replace=False)] = 1.0
+    batch = min(p["batch"], n)
+    per_epoch = -(-n // batch)
+    epochs = p["epochs"]
+    if p.get("max_steps"):
+        epochs = min(epochs, max(1, -(-p["max_steps"] // per_epoch)))
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    net = AutoEncoderEnsembleNet(d, p["hidden"], p["latent"], n_members=n_nonlin)
+    params = list(net.parameters())
+    lin = None
+    if k > n_nonlin:
+        lin = AutoEncoderEnsembleNet(
+            d, p["hidden"], p["latent"], n_members=k - n_nonlin, activation=None
+        )
+        params += list(lin.parameters())
+    opt = torch.optim.Adam(params, lr=p["lr"])
+    fsum = feat_mask.sum(-1, keepdim=True)
+
+    def fwd(x):
+        xk = x.unsqueeze(0) * feat_mask[:, None, :]
+        if lin is None:
+            z = net.encoder(xk)
+            return z, net.decoder(z), xk
+        z1, z2 = net.encoder(xk[:n_nonlin]), lin.encoder(xk[n_nonlin:])
+        return torch.cat([z1, z2]), torch.cat([net.decoder(z1), lin.decoder(z2)]), xk
+
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        trimming = p["trim"] > 0 and epoch >= p["trim_warmup"] * epochs
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            _, rec, xk = fwd(Xtr_t[idx])
+            losses = ((rec - xk).pow(2) * feat_mask[:, None, :]).sum(-1) / fsum
+            w = row_mask[:, idx]
+            if trimming and len(idx) > 1:
+                w = w * trimmed_weights(losses.masked_fill(w == 0, -1.0), p["trim"])
+            loss = (losses * w).sum() / w.sum().clamp_min(1.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.inference_mode():
+        z_tr, r_tr, x_tr = fwd(Xtr_t)
+        z_te, r_te, x_te = fwd(Xte_t)
+        err_tr = ((r_tr - x_tr).pow(2) * feat_mask[:, None, :]).numpy()
+        err_te = ((r_te - x_te).pow(2) * feat_mask[:, None, :]).numpy()
+        z_tr, z_te = z_tr.double().numpy(), z_te.double().numpy()
+    fm = feat_mask.numpy()[:, None, :]
+    med = np.median(err_tr, axis=1, keepdims=True)
+    floor = np.maximum(err_tr.mean(axis=(1, 2), keepdims=True), 1e-12)
+    med = np.where(med > 1e-12, med, floor)
+    fs = fsum.numpy()[:, None, :]
+    fn_tr = ((err_tr / med) * fm).sum(-1) / fs[..., 0]
+    fn_te = ((err_te / med) * fm).sum(-1) / fs[..., 0]
+    fn_scale = np.array([_pos_median(f) for f in fn_tr])[:, None]
+    out = {"|fn": fn_te.mean(0)}
+    # latent deviation from the training codes' median, per dimension in units of its
+    # median squared deviation (the ensemble detector's "latent" score); "both" averages
+    centre = np.median(z_tr, axis=1, keepdims=True)
+    dev_tr, dev_te = (z_tr - centre) ** 2, (z_te - centre) ** 2
+    dmed = np.median(dev_tr, axis=1, keepdims=True)
+    dfloor = np.maximum(dev_tr.mean(axis=(1, 2), keepdims=True), 1e-12)
+    lat = (dev_te / np.where(dmed > 1e-12, dmed, dfloor)).mean(-1)
+    out["|both"] = (0.5 * (fn_te + lat)).mean(0)
+    # Mahalanobis versions: residuals and codes whitened by their (Ledoit-Wolf)
+    # covariance over the training rows, or over the 90% of rows with the lowest fn
+    from sklearn.covariance import LedoitWolf
+
+    with torch.inference_mode():
+        res_tr = (r_tr - x_tr).double().numpy()
+        res_te = (r_te - x_te).double().numpy()
+
+    def maha(a_tr, a_te, keep):
+        cov = LedoitWolf().fit(a_tr[keep])
+        m_tr, m_te = cov.mahalanobis(a_tr), cov.mahalanobis(a_te)
+        return m_te / _pos_median(m_tr)
+
+    for tag, frac in p.get("maha_fracs", [["", 1.0], ["t", 0.9]]):
+        mres, mlat = [], []
+        for m in range(k):
+            keep = fn_tr[m] <= np.quantile(fn_tr[m], frac)
+            if tag.startswith("i"):  # one more step: keep the rows closest by both distances
+                cols = fm[m, 0] > 0
+                a = maha(res_tr[m][:, cols], res_tr[m][:, cols], keep)
+                b = maha(z_tr[m], z_tr[m], keep)
+                both_tr = a + b
+                keep = both_tr <= np.quantile(both_tr, frac)
+            cols = fm[m, 0] > 0
+            mres.append(maha(res_tr[m][:, cols], res_te[m][:, cols], keep))
+            mlat.append(maha(z_tr[m], z_te[m], keep))
+        mres, mlat = np.stack(mres), np.stack(mlat)
+        out[f"|mres{tag}"] = mres.mean(0)
+        out[f"|mlat{tag}"] = mlat.mean(0)
+        out[f"|mboth{tag}"] = (0.5 * (mres + mlat)).mean(0)
+        out[f"|fnmlat{tag}"] = (0.5 * (fn_te / fn_scale + mlat)).mean(0)
+    for kk in p["knn_ks"]:
+        dists = []
+        for m in range(k):
+            kq = max(1, min(kk, n - 1))
+            nn_ = NearestNeighbors(n_neighbors=kq + 1).fit(z_tr[m])
+            d_tr = nn_.kneighbors(z_tr[m])[0][:, kq]
+            d_te = nn_.kneighbors(z_te[m], n_neighbors=kq)[0][:, kq - 1]
+            dists.append(d_te / _pos_median(d_tr))
+        dist = np.stack(dists)
+        out[f"|knn{kk}"] = dist.mean(0)
+        out[f"|fnknn{kk}"] = (fn_te / fn_scale + dist).mean(0)
+    return out
+
+
+def _pos_median(values: np.ndarray) -> float:
+    med = float(np.median(values))
+    return med if med > 1e-12 else max(float(np.mean(np.abs(values))), 1e-12)
+
+
 def run(cand: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     if cand in BASELINES:
         return run_baseline(cand, X_train, X_test, seed)
@@ -235,6 +398,8 @@ def run(cand: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
         return run_lib(cand, X_train, X_test, seed)
     if cand.startswith("proto:"):
         return run_proto(cand, X_train, X_test, seed)
+    if cand.startswith("proto2:"):
+        return run_proto2(cand, X_train, X_test, seed)
     raise ValueError(f"unknown candidate {cand!r}")
 
 
