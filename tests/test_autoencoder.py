@@ -33,6 +33,7 @@ def test_linear_autoencoder_matches_pca_reconstruction_error():
         lr=1e-2,
         batch_size=64,
         random_state=0,
+        scaler="standard",  # the PCA above runs on standardised columns
         **PLAIN_MSE,
     ).fit(X)
     ae_mse = np.mean(-ae.score_samples(X))

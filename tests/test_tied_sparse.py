@@ -105,6 +105,7 @@ def test_overcomplete_code_needs_l1_to_separate_anomalies():
         lr=3e-2,
         batch_size=64,
         random_state=0,
+        scaler="standard",
         **PLAIN_MSE,
     )
     dense = AutoEncoderDetector(code_l1=0.0, **params).fit(X_train)
