@@ -79,10 +79,15 @@ class AutoEncoderDetector(
 
     Notes
     -----
-    ``score_samples`` is the negated mean squared error between the scaled
-    row and its reconstruction, so higher means more normal, as in
-    scikit-learn. Training uses PyTorch Lightning; scoring is a plain batched
-    ``torch.inference_mode`` loop.
+    ``score_samples`` is the negated reconstruction score, so higher means
+    more normal, as in scikit-learn. With ``error_scaling="none"`` and
+    ``code_neighbors=0`` that score is the mean squared error between the
+    scaled row and its reconstruction; on tables the defaults divide each
+    feature's error by its training median and add the code-neighbour
+    distance (both in units of their training medians), and train with a
+    trimmed loss (``trim_fraction``): see ``docs/defaults.md`` for the
+    ablation behind each. Training uses PyTorch Lightning; scoring is a plain
+    batched ``torch.inference_mode`` loop.
 
     References
     ----------

@@ -362,7 +362,9 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     def feature_scores(self, X: Any) -> np.ndarray:
         """Per-feature squared reconstruction error (in scaled units) of each row.
 
-        The row's anomaly score (``-score_samples``) is the mean over features.
+        Their mean over features is the row's reconstruction score (its anomaly
+        score, ``-score_samples``, unless a code-neighbour term is added); with
+        ``error_scaling`` on, each feature's error is divided by its training median.
 
         Parameters
         ----------

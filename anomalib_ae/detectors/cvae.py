@@ -31,7 +31,7 @@ class ConditionalVAEDetector(VAEDetector):
     :class:`VAEDetector` for ``x``, every term conditioned on ``c``, so a
     target value typical of some other context is flagged, while a rare
     context with a typical value for it is not. Without context columns
-    (``condition=None``) it is a :class:`VAEDetector`.
+    (``condition=None``) it is a :class:`VAEDetector` with ``code_neighbors=0``.
 
     Parameters
     ----------

@@ -33,9 +33,9 @@ class DenoisingAutoEncoderDetector(
     During training each (scaled) row is corrupted and the net learns to rebuild
     the clean row, which keeps it from learning the identity and makes it
     project rows onto the training data's manifold. Scoring uses the clean
-    input, with no noise: the score is the mean squared error between the
-    scaled row and its reconstruction, exactly as for
-    :class:`AutoEncoderDetector`, and is deterministic.
+    input, with no noise: the score is the reconstruction score of
+    :class:`AutoEncoderDetector` (with the same ``error_scaling`` and
+    ``code_neighbors``), and is deterministic.
 
     Parameters
     ----------
@@ -66,8 +66,8 @@ class DenoisingAutoEncoderDetector(
     The corruption is drawn from torch's generator seeded inside ``fit`` (so an
     integer ``random_state`` gives identical fits) and only in training mode:
     the validation loss of early stopping is measured on clean rows.
-    ``feature_scores`` gives the per-feature squared errors whose mean is the
-    row's anomaly score.
+    ``feature_scores`` gives the per-feature (scaled) squared errors whose
+    mean is the row's reconstruction score.
 
     References
     ----------
