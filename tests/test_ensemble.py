@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,32 @@ def test_unsupported_layers_raise(param, value):
     X = np.random.default_rng(0).normal(size=(30, 3))
     with pytest.raises(ValueError, match=param):
         AutoEncoderEnsembleDetector(max_epochs=1, **{param: value}).fit(X)
+
+
+def test_mahalanobis_gaussians_are_fitted_only_for_that_score_type():
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    det = AutoEncoderEnsembleDetector(
+        n_estimators=2, max_epochs=2, score_type="reconstruction", **SMALL
+    ).fit(X)
+    assert det.residual_gaussian_ is None and det.mahalanobis_scales_ is None
+    with pytest.raises(ValueError, match="refit it with score_type='mahalanobis'"):
+        det.set_params(score_type="mahalanobis").score_samples(X)
+    det = AutoEncoderEnsembleDetector(n_estimators=2, max_epochs=2, **SMALL).fit(X)
+    location, precision = det.residual_gaussian_
+    assert location.shape == (2, 4) and precision.shape == (2, 4, 4)
+    assert det.mahalanobis_scales_.shape == (2, 2)
+    # the other scores still work on a Mahalanobis fit
+    assert np.isfinite(det.set_params(score_type="both").score_samples(X)).all()
+
+
+def test_wide_input_warns_about_the_precision_matrices(monkeypatch):
+    monkeypatch.setattr("anomalib_ae.detectors.ensemble.PRECISION_WARN_BYTES", 100)
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    with pytest.warns(UserWarning, match="6 features") as record:
+        AutoEncoderEnsembleDetector(n_estimators=2, max_epochs=1, **SMALL).fit(X)
+    assert any(w.filename == __file__ for w in record)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        AutoEncoderEnsembleDetector(
+            n_estimators=2, max_epochs=1, score_type="reconstruction", **SMALL
+        ).fit(X)

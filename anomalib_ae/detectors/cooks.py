@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
 from scipy import stats
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from anomalib_ae.detectors._warnings import caller_stacklevel
 from anomalib_ae.detectors.base import BaseDetector
 from anomalib_ae.stats.influence import (
     Degeneracies,
@@ -25,19 +23,6 @@ from anomalib_ae.stats.influence import (
     new_row_cooks_distance,
     score_influence,
 )
-
-
-def _caller_stacklevel() -> int:
-    """``stacklevel`` that points a warning at the first frame outside this package and sklearn.
-
-    ``fit`` is wrapped (``_fit_context`` and others), so a fixed level would
-    point into a wrapper.
-    """
-    skip = (str(Path(__file__).parents[1]), str(Path(sklearn.__file__).parent))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(skip):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class CollinearityWarning(UserWarning):
@@ -312,7 +297,7 @@ class CooksDistanceDetector(BaseDetector):
                 + "; ".join(msgs)
                 + ". Drop or combine the redundant columns, or fit on more rows.",
                 CollinearityWarning,
-                stacklevel=_caller_stacklevel(),
+                stacklevel=caller_stacklevel(),
             )
 
     def _aggregate(self, per_target: np.ndarray, *, informative_only: bool = False) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._mahalanobis import fit_gaussian, squared_mahalanobis
 from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._warnings import caller_stacklevel
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet
 from anomalib_ae.training import predict_batches
@@ -31,6 +33,9 @@ ENSEMBLE_DEFAULTS = {
     "mahalanobis_keep": 0.5,
 }
 """The ensemble's own parameters and their defaults (see ``docs/defaults.md``)."""
+
+PRECISION_WARN_BYTES = 512 * 2**20
+"""``fit`` warns when the residual precision matrices would take more than this."""
 
 
 @fill_doc
@@ -78,7 +83,12 @@ default="mahalanobis"
         squared distance (rows far out *along* the data, which are rebuilt
         well, have extreme codes); ``"both"``: the average of the two;
         ``"pooled"``: the mean over features and code dimensions together.
-        A scoring choice only: it can be changed after ``fit``.
+        A scoring choice: it can be changed after ``fit``, except to
+        ``"mahalanobis"`` from another value, since its Gaussians are fitted
+        only when it is the ``score_type`` at ``fit``. Their precision matrices
+        take ``n_estimators * n_features**2`` floats (5 x 1,000 features: 40 MB),
+        so for thousands of features prefer ``"reconstruction"``; ``fit`` warns
+        above 512 MiB.
     mahalanobis_keep : float, default=0.5
         Share of the training rows (those with the smallest scaled
         reconstruction error, per member) that the Mahalanobis Gaussians are
@@ -89,12 +99,13 @@ default="mahalanobis"
 
     Attributes
     ----------
-    residual_gaussian_ : tuple of ndarray
+    residual_gaussian_ : tuple of ndarray or None
         Each member's residual mean ``(n_estimators, n_features)`` and
-        precision matrix ``(n_estimators, n_features, n_features)``.
-    code_gaussian_ : tuple of ndarray
+        precision matrix ``(n_estimators, n_features, n_features)``; None
+        unless fitted with ``score_type="mahalanobis"``.
+    code_gaussian_ : tuple of ndarray or None
         The same for the codes (``latent_dim`` wide).
-    mahalanobis_scales_ : ndarray of shape (2, n_estimators)
+    mahalanobis_scales_ : ndarray of shape (2, n_estimators) or None
         Training medians of the residual and code distances.
     {neural_attributes}
 
@@ -202,6 +213,12 @@ default="mahalanobis"
 
     def _score_batch(self, net: AutoEncoderEnsembleNet, x: torch.Tensor) -> torch.Tensor:
         if self.score_type == "mahalanobis":
+            if self.residual_gaussian_ is None:
+                raise ValueError(
+                    "score_type='mahalanobis' needs the Gaussians fitted at fit time, and "
+                    "this detector was fitted with another score_type: refit it with "
+                    "score_type='mahalanobis'."
+                )
             return self._mahalanobis_terms(net, x).mean(0).mean(0)
         if self.score_type == "pooled":
             terms = torch.cat([self._member_errors(net, x), self._member_deviations(net, x)], -1)
@@ -246,7 +263,9 @@ default="mahalanobis"
         centre = np.median(codes, axis=0)
         net.code_centre.copy_(torch.as_tensor(centre, dtype=net.code_centre.dtype))
         net.code_scale.copy_(_robust_scale((codes - centre) ** 2))
-        self._fit_mahalanobis(X)
+        self.residual_gaussian_ = self.code_gaussian_ = self.mahalanobis_scales_ = None
+        if self.score_type == "mahalanobis":
+            self._fit_mahalanobis(X)
 
     def _fit_mahalanobis(self, X: np.ndarray) -> None:
         """Fit each member's residual and code Gaussians, and their distances' training medians.
@@ -255,6 +274,16 @@ default="mahalanobis"
         training rows it rebuilds best (by its scaled reconstruction error), so that
         the outliers in the training data do not shape the covariances.
         """
+        precision_bytes = 8 * self.n_estimators * X.shape[1] ** 2
+        if precision_bytes > PRECISION_WARN_BYTES:
+            warnings.warn(
+                f"score_type='mahalanobis' with {X.shape[1]} features stores "
+                f"{self.n_estimators} residual precision matrices of {X.shape[1]}^2 floats "
+                f"({precision_bytes / 2**30:.1f} GiB); score_type='reconstruction' avoids "
+                "them.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         net = copy.deepcopy(self.net_).double()
 
         def per_member(func):
