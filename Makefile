@@ -29,7 +29,7 @@ test-all: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check anomalib_ae tests benchmarks
+	$(BIN)/ruff check .
 
 # The documentation site (docs/_build/html); warnings are errors. Pages with code and the
 # notebooks are executed (cached in docs/_build/.jupyter_cache); AEOD_DOCS_EXECUTE=off skips that.
