@@ -170,6 +170,24 @@ def summary(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return table, details
 
 
+def parameters_table(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """The parameters the suite set for each detector (``library defaults`` when none).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"detector": ["a", "b"], "params": ["{}", '{"lr": 0.01}']})
+    >>> parameters_table(frame, ["a", "b"])["parameters"].tolist()
+    ['library defaults', '`{"lr": 0.01}`']
+    """
+    cells = {}
+    for det in order:
+        values = sorted(set(frame.loc[frame["detector"] == det, "params"].fillna("{}")))
+        cells[det] = "; ".join("library defaults" if v in ("", "{}") else f"`{v}`" for v in values)
+    table = pd.DataFrame({"parameters": pd.Series(cells, dtype=object)})
+    table.index.name = "detector"
+    return table
+
+
 def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Error and warning rows grouped by dataset, detector, status and message."""
     bad = frame[frame["status"].isin(["error", "warning"])].copy()
@@ -263,6 +281,9 @@ def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
         sections += [f"## {label} per dataset (mean ± std over seeds; best in bold)", ""]
         sections += [markdown_table(tab) if not tab.empty else "No successful jobs.", ""]
     sections += image_sections(output, frame, markdown_table)
+    if "params" in frame.columns:
+        sections += ["## Parameters (set by the suite; the rest are the library's defaults)", ""]
+        sections += [markdown_table(parameters_table(frame, details["order"])), ""]
     issues = problems_table(frame)
     sections += ["## Errors and warnings", ""]
     sections += [markdown_table(issues) if not issues.empty else "None.", ""]

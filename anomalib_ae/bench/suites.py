@@ -19,6 +19,15 @@ read by path. Keys (all optional except ``datasets`` and ``detectors``)::
 
     [params.pyod_autoencoder]              # for one detector (overrides the group's)
     epoch_num = 20
+
+    [variants.autoencoder_standard]        # an ablation: a labelled copy of a detector
+    detector = "autoencoder"               # with the base's suite params, then these
+    scaler = "standard"
+
+A variant runs under its own label (``autoencoder_standard`` above), so it sits
+beside its base in the results, the tables and the plots; list the label in
+``detectors`` to run it. It takes the same per-job seed as its base, so the two
+differ only in the parameters the variant changes.
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ _KEYS = {
     "protocol_options",
     "params",
     "timeout",
+    "variants",
 }
 
 
@@ -72,6 +82,7 @@ class Suite:
     protocols: list[str] = field(default_factory=lambda: ["adbench"])
     protocol_options: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    variants: dict = field(default_factory=dict)
     timeout: float | None = None
     description: str = ""
 
@@ -127,6 +138,7 @@ def suite_from_dict(config: dict, name: str = "custom") -> Suite:
         protocols=protocols,
         protocol_options=dict(config.get("protocol_options", {})),
         params=dict(config.get("params", {})),
+        variants={k: dict(v) for k, v in config.get("variants", {}).items()},
         timeout=config.get("timeout"),
         description=config.get("description", ""),
     )
@@ -143,20 +155,46 @@ def validate(suite: Suite) -> None:
         )
     if not suite.seeds:
         raise ValueError(f"Suite {suite.name}: 'seeds' must list at least one seed.")
+    _check_variants(suite)
     detector_specs(suite)  # raises for an unknown detector name
 
 
+def _check_variants(suite: Suite) -> None:
+    taken = set(list_detectors()) | set(BASELINES)
+    for label, table in suite.variants.items():
+        where = f"Suite {suite.name}: variant {label!r}"
+        if not isinstance(table, dict) or not isinstance(table.get("detector"), str):
+            raise ValueError(f"{where} needs a 'detector' key naming the detector it varies.")
+        if label in taken or ":" in label:
+            raise ValueError(
+                f"{where}: the label must differ from detector names and contain no ':'."
+            )
+        if table["detector"] in suite.variants:
+            raise ValueError(f"{where} varies another variant; name a detector instead.")
+
+
+def _base_spec(suite: Suite, name: str) -> DetectorSpec:
+    params = {}
+    if name in list_detectors() and OURS in suite.params:
+        cls = import_target(resolve(name).target)
+        params.update(accepted_params(cls, suite.params[OURS]))
+    params.update(suite.params.get(name, {}))
+    return resolve(name, params)
+
+
 def detector_specs(suite: Suite) -> list[DetectorSpec]:
-    """Resolve the suite's detectors (``@ours`` read from the registry now) with their params."""
-    ours = set(list_detectors())
+    """Resolve the suite's detectors (``@ours`` read from the registry now) with their params.
+
+    A variant is its base detector's spec, relabelled, with the variant's parameters on top.
+    """
     specs = []
     for name in expand(suite.detectors):
-        params = {}
-        if name in ours and OURS in suite.params:
-            cls = import_target(resolve(name).target)
-            params.update(accepted_params(cls, suite.params[OURS]))
-        params.update(suite.params.get(name, {}))
-        specs.append(resolve(name, params))
+        if name in suite.variants:
+            overrides = dict(suite.variants[name])
+            base = _base_spec(suite, overrides.pop("detector"))
+            specs.append(replace(base, label=name, params={**base.params, **overrides}))
+        else:
+            specs.append(_base_spec(suite, name))
     return specs
 
 

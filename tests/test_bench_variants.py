@@ -1,0 +1,90 @@
+"""Suite variants: labelled copies of a detector with some parameters changed (ablations)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anomalib_ae.bench.detectors import import_target
+from anomalib_ae.bench.jobs import run_job
+from anomalib_ae.bench.report import render
+from anomalib_ae.bench.runner import run_jobs
+from anomalib_ae.bench.store import ResultStore
+from anomalib_ae.bench.suites import build_jobs, detector_specs, load_suite, suite_from_dict
+
+TINY = {"max_epochs": 2, "hidden_dims": [8], "latent_dim": 2}
+
+
+def _suite(**variants) -> dict:
+    return {
+        "datasets": ["wine"],
+        "detectors": ["autoencoder", *variants],
+        "seeds": [0],
+        "params": {"@ours": dict(TINY)},
+        "variants": variants,
+    }
+
+
+def test_a_variant_is_its_base_relabelled_with_its_parameters_on_top():
+    suite = suite_from_dict(
+        _suite(
+            ae_same={"detector": "autoencoder"},
+            ae_wide={"detector": "autoencoder", "latent_dim": 4},
+        )
+    )
+    specs = {spec.label: spec for spec in detector_specs(suite)}
+    assert specs["ae_same"].target == specs["autoencoder"].target
+    assert specs["ae_same"].params == specs["autoencoder"].params == TINY
+    assert specs["ae_wide"].params == {**TINY, "latent_dim": 4}
+
+
+def test_a_variant_shares_its_base_seed_so_only_its_parameters_differ():
+    suite = suite_from_dict(
+        _suite(
+            ae_same={"detector": "autoencoder"},
+            ae_mse={"detector": "autoencoder", "error_scaling": "none"},
+        )
+    )
+    jobs, _ = build_jobs(suite)
+    rows = {job.detector.label: run_job(job) for job in jobs}
+    assert {row["status"] for row in rows.values()} == {"ok"}
+    assert float(rows["ae_same"]["auroc"]) == float(rows["autoencoder"]["auroc"])
+    assert float(rows["ae_mse"]["auroc"]) != float(rows["autoencoder"]["auroc"])
+
+
+def test_the_report_lists_each_detectors_parameters(tmp_path):
+    suite = suite_from_dict(_suite(ae_wide={"detector": "autoencoder", "latent_dim": 4}))
+    jobs, _ = build_jobs(suite)
+    store = ResultStore(tmp_path / "results.csv")
+    run_jobs(jobs, store, isolate=False)
+    markdown, _ = render(tmp_path, plots=False)
+    section = markdown.split("## Parameters")[1]
+    assert '| ae_wide | `{"hidden_dims": [8], "latent_dim": 4, "max_epochs": 2}` |' in section
+
+
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ({"v": {"latent_dim": 4}}, "needs a 'detector' key"),
+        ({"vae": {"detector": "autoencoder"}}, "must differ from detector names"),
+        ({"a:b": {"detector": "autoencoder"}}, "contain no ':'"),
+        ({"v": {"detector": "w"}, "w": {"detector": "autoencoder"}}, "varies another variant"),
+        ({"v": {"detector": "no_such_detector"}}, "Unknown detector 'no_such_detector'"),
+    ],
+)
+def test_bad_variants_are_named(variants, message):
+    with pytest.raises(ValueError, match=message):
+        suite_from_dict(_suite(**variants))
+
+
+def test_the_ablation_suite_sets_only_parameters_its_detectors_accept():
+    suite = load_suite("adbench_ablations")
+    specs = detector_specs(suite)
+    assert len({spec.label for spec in specs}) == len(specs) == len(suite.detectors)
+    for spec in specs:
+        accepted = import_target(spec.target)().get_params()
+        assert set(spec.params) <= set(accepted), spec.label
+        if spec.label in suite.variants:
+            changed = {k: v for k, v in spec.params.items() if accepted[k] != v}
+            assert changed, f"{spec.label} changes nothing"
+    assert np.isin(list(suite.variants), suite.detectors).all()  # every variant is run
