@@ -177,7 +177,9 @@ def bench(
         f"results in {store.path}",
         err=True,
     )
-    record_run(output, config.name, _command_line())
+    labels = {job.detector.label for job in jobs}
+    variants = {k: v["detector"] for k, v in config.variants.items() if k in labels}
+    record_run(output, config.name, _command_line(), variants=variants, added_rows=bool(todo))
     errors: list[dict] = []
     try:
         with click.progressbar(

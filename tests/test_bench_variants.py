@@ -5,12 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anomalib_ae.bench.detectors import import_target
+from anomalib_ae.bench.detectors import expand, import_target
 from anomalib_ae.bench.jobs import run_job
 from anomalib_ae.bench.report import render
 from anomalib_ae.bench.runner import run_jobs
 from anomalib_ae.bench.store import ResultStore
-from anomalib_ae.bench.suites import build_jobs, detector_specs, load_suite, suite_from_dict
+from anomalib_ae.bench.suites import (
+    build_jobs,
+    builtin_suites,
+    detector_specs,
+    load_suite,
+    suite_from_dict,
+)
 
 TINY = {"max_epochs": 2, "hidden_dims": [8], "latent_dim": 2}
 
@@ -77,10 +83,11 @@ def test_bad_variants_are_named(variants, message):
         suite_from_dict(_suite(**variants))
 
 
-def test_the_ablation_suite_sets_only_parameters_its_detectors_accept():
-    suite = load_suite("adbench_ablations")
+@pytest.mark.parametrize("name", builtin_suites())
+def test_builtin_suites_set_only_parameters_their_detectors_accept(name):
+    suite = load_suite(name)
     specs = detector_specs(suite)
-    assert len({spec.label for spec in specs}) == len(specs) == len(suite.detectors)
+    assert len({spec.label for spec in specs}) == len(specs) == len(expand(suite.detectors))
     for spec in specs:
         accepted = import_target(spec.target)().get_params()
         assert set(spec.params) <= set(accepted), spec.label
@@ -88,3 +95,31 @@ def test_the_ablation_suite_sets_only_parameters_its_detectors_accept():
             changed = {k: v for k, v in spec.params.items() if accepted[k] != v}
             assert changed, f"{spec.label} changes nothing"
     assert np.isin(list(suite.variants), suite.detectors).all()  # every variant is run
+
+
+def test_the_report_sets_each_variant_against_its_base(tmp_path):
+    from anomalib_ae.bench.report import record_run
+
+    suite = suite_from_dict(
+        _suite(
+            ae_same={"detector": "autoencoder"},
+            ae_mse={"detector": "autoencoder", "error_scaling": "none"},
+        )
+    )
+    jobs, _ = build_jobs(suite)
+    run_jobs(jobs, ResultStore(tmp_path / "results.csv"), isolate=False)
+    record_run(tmp_path, "custom", [], variants={"ae_same": "autoencoder", "ae_mse": "autoencoder"})
+    markdown, _ = render(tmp_path, plots=False)
+    section = markdown.split("## Variants against their base")[1].split("## ")[0]
+    # the same detector with the same seed: no difference, and no test to run
+    assert "| ae_same | autoencoder | 1 | 0.000 | 0.000 | 0 / 0 |  |" in section
+    assert "| ae_mse | autoencoder | 1 |" in section
+
+
+def test_a_rerun_with_nothing_to_do_records_no_invocation(tmp_path):
+    from anomalib_ae.bench.report import record_run
+
+    record_run(tmp_path, "s", ["bench"], variants={"v": "autoencoder"})
+    info = record_run(tmp_path, "s", ["bench"], variants={"w": "vae"}, added_rows=False)
+    assert len(info["runs"]) == 1
+    assert info["variants"] == {"v": "autoencoder", "w": "vae"}

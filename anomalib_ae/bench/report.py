@@ -52,20 +52,56 @@ def environment() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
     }
 
 
-def record_run(output: str | Path, suite: str, argv: list[str] | None = None) -> dict:
-    """Add this invocation (command, date, environment) to ``output/run.json``."""
+def cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux), else ``platform.processor()``.
+
+    Float results of the same code differ between processor families (their
+    vectorised kernels round differently), so a report names the model.
+
+    Examples
+    --------
+    >>> isinstance(cpu_model(), str)
+    True
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def record_run(
+    output: str | Path,
+    suite: str,
+    argv: list[str] | None = None,
+    variants: dict[str, str] | None = None,
+    added_rows: bool = True,
+) -> dict:
+    """Add this invocation (command, date, environment) to ``output/run.json``.
+
+    ``variants`` maps the label of each suite variant run to the detector it
+    varies (kept in ``run.json`` for the report's comparison of each variant
+    with its base). ``added_rows=False`` (every job already done) records the
+    variants but not the invocation, so the header lists only the runs that
+    produced rows.
+    """
     path = Path(output) / RUN_INFO
     info = json.loads(path.read_text()) if path.exists() else {"suite": suite, "runs": []}
     command = "aeod " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
-    info["runs"].append(
-        {"command": command, "date": _now(), **environment()},
-    )
+    if added_rows:
+        info["runs"].append({"command": command, "date": _now(), **environment()})
+    if variants:
+        info["variants"] = {**info.get("variants", {}), **variants}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(info, indent=2))
     return info
@@ -188,6 +224,51 @@ def parameters_table(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     return table
 
 
+def variants_table(frame: pd.DataFrame, variants: dict[str, str]) -> pd.DataFrame:
+    """Each variant against the detector it varies, paired over the datasets both ran.
+
+    ``variants`` maps a variant's label to its base's. Per dataset the score is
+    the mean over seeds; the columns give the variant's mean minus the base's
+    (AUROC and AUPRC), the datasets where the variant's AUROC is higher / lower,
+    and the two-sided Wilcoxon signed-rank p-value of the AUROC differences
+    (unadjusted; blank when every difference is zero). In an ablation the
+    variant undoes one choice, so a negative difference is what that choice adds.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "dataset": ["a", "a", "b", "b"], "detector": ["ae", "ae_mse"] * 2,
+    ...     "auroc": [0.9, 0.8, 0.7, 0.75], "auprc": [0.5, 0.4, 0.3, 0.3],
+    ... })
+    >>> row = variants_table(frame, {"ae_mse": "ae"}).loc["ae_mse"]
+    >>> row["base"], round(float(row["Δ AUROC"]), 3), row["AUROC higher / lower"]
+    ('ae', -0.025, '1 / 1')
+    """
+    from scipy.stats import wilcoxon
+
+    means = frame.groupby(["dataset", "detector"])[["auroc", "auprc"]].mean().unstack("detector")
+    rows = {}
+    for label, base in variants.items():
+        if not {label, base} <= set(means["auroc"].columns):
+            continue
+        both = means.dropna(subset=[("auroc", label), ("auroc", base)])
+        if both.empty:
+            continue
+        diff = both["auroc"][label] - both["auroc"][base]
+        p = wilcoxon(diff).pvalue if (diff != 0).any() and len(diff) > 1 else np.nan
+        rows[label] = {
+            "base": base,
+            "datasets": len(both),
+            "Δ AUROC": diff.mean(),
+            "Δ AUPRC": (both["auprc"][label] - both["auprc"][base]).mean(),
+            "AUROC higher / lower": f"{int((diff > 0).sum())} / {int((diff < 0).sum())}",
+            "p (Wilcoxon)": p,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "variant"
+    return table
+
+
 def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Error and warning rows grouped by dataset, detector, status and message."""
     bad = frame[frame["status"].isin(["error", "warning"])].copy()
@@ -198,15 +279,23 @@ def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index().set_index("dataset")
 
 
+def _run_info(output: Path) -> dict:
+    path = output / RUN_INFO
+    return json.loads(path.read_text()) if path.exists() else {"runs": []}
+
+
 def _header(output: Path) -> list[str]:
-    info_path = output / RUN_INFO
-    info = json.loads(info_path.read_text()) if info_path.exists() else {"runs": []}
+    info = _run_info(output)
     lines = [f"# Benchmark report: {info.get('suite', output.name)}", ""]
     runs = info.get("runs", [])
     if runs:
         lines.append("Produced by (each invocation that added rows; re-runs resume):")
         lines.append("")
-        lines += [f"- `{run['command']}` on {run['date']}" for run in runs]
+        lines += [
+            f"- `{run['command']}` on {run['date']}, "
+            f"{run.get('cpu_model', run['processor'])} x {run['cpu_count']}"
+            for run in runs
+        ]
         env = runs[-1]
     else:
         env = environment()
@@ -214,8 +303,8 @@ def _header(output: Path) -> list[str]:
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
         "",
-        f"Machine: {env['platform']}, {env['processor']}, {env['cpu_count']} CPUs, "
-        f"Python {env['python']}",
+        f"Machine: {env['platform']}, {env.get('cpu_model', env['processor'])}, "
+        f"{env['cpu_count']} CPUs, Python {env['python']}",
         "",
         f"Report rendered {_now()}.",
         "",
@@ -281,6 +370,20 @@ def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
         sections += [f"## {label} per dataset (mean ± std over seeds; best in bold)", ""]
         sections += [markdown_table(tab) if not tab.empty else "No successful jobs.", ""]
     sections += image_sections(output, frame, markdown_table)
+    variants = variants_table(ok, _run_info(output).get("variants", {}))
+    if not variants.empty:
+        sections += [
+            "## Variants against their base (paired over datasets)",
+            "",
+            "Δ = the variant's mean over datasets minus its base's, on the datasets both ran "
+            "(per-dataset means over seeds); higher / lower = datasets where the variant's "
+            "AUROC is above / below the base's; p = two-sided Wilcoxon signed-rank test of the "
+            "AUROC differences, not adjusted for the number of variants. A variant that undoes "
+            "one choice of its base shows what that choice adds as a negative Δ.",
+            "",
+            markdown_table(variants),
+            "",
+        ]
     if "params" in frame.columns:
         sections += ["## Parameters (set by the suite; the rest are the library's defaults)", ""]
         sections += [markdown_table(parameters_table(frame, details["order"])), ""]
