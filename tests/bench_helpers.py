@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -46,3 +47,11 @@ class InfiniteDetector(_Simple):
         s = super().score_samples(X)
         s[s < np.quantile(s, 0.1)] = -np.inf
         return s
+
+
+class DeprecatedDetector(_Simple):
+    """Works, with a deprecation warning in ``fit`` (as third-party libraries often give)."""
+
+    def fit(self, X, y=None):
+        warnings.warn("this option is deprecated", DeprecationWarning, stacklevel=2)
+        return super().fit(X, y)

@@ -192,6 +192,29 @@ def test_infinite_scores_are_a_visible_warning(tmp_path):
     assert 0.0 <= row["auroc"] <= 1.0
 
 
+def test_a_degenerate_fit_is_a_visible_warning(tmp_path):
+    # More columns than training rows: every column is fitted exactly by the others, so
+    # Cook's distance is 0 for every row. The row says so instead of passing as a result.
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(data / "wide.npz", X=rng.normal(size=(40, 60)), y=(np.arange(40) < 6).astype(int))
+    infos, _ = select(["wide"], data)
+    job = Job(infos[0], resolve("cooks_distance"), 0)
+    (row,) = run_jobs([job], ResultStore(tmp_path / "r.csv"), isolate=False)
+    assert row["status"] == "warning"
+    assert "CollinearityWarning: Near-singular design" in row["error"]
+    assert "scores are equal (every row ranked alike)" in row["error"]
+    assert row["auroc"] == 0.5
+
+
+def test_library_warnings_outside_the_package_stay_out_of_the_row(tmp_path):
+    (row,) = run_jobs(
+        _jobs("DeprecatedDetector", seeds=(0,)), ResultStore(tmp_path / "r.csv"), isolate=False
+    )
+    assert row["status"] == "ok", row["error"]
+
+
 # ---- bad dataset files ---------------------------------------------------------------------
 
 

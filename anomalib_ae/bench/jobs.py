@@ -145,6 +145,32 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def own_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """The distinct warnings of anomalib_ae's own categories, each as ``Category: message``.
+
+    A job records these in its row (status ``warning``), as they say the fit is
+    degenerate (e.g. :class:`~anomalib_ae.detectors.CollinearityWarning`); the
+    libraries' other warnings (deprecations, Lightning's hints) stay out.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from anomalib_ae.detectors import CollinearityWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("x is constant", CollinearityWarning)
+    ...     warnings.warn("deprecated", DeprecationWarning)
+    >>> own_warnings(caught)
+    ['CollinearityWarning: x is constant']
+    """
+    texts = [
+        f"{w.category.__name__}: {' '.join(str(w.message).split())}"[:300]
+        for w in caught
+        if w.category.__module__.startswith("anomalib_ae")
+    ]
+    return list(dict.fromkeys(texts))
+
+
 def run_job(job: Job) -> dict:
     """Run one job in this process and return its row (errors become error rows)."""
     row = base_row(job)
@@ -165,8 +191,8 @@ def run_job(job: Job) -> dict:
         detector = Adapter(job.detector, seed=derive_seed(job.dataset.name, job.seed) % 2**31)
         rss0 = _peak_rss_mb()
         stage = "fit"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")  # each distinct warning once
             start = time.perf_counter()
             detector.fit(split.X_train)
             row["fit_seconds"] = time.perf_counter() - start
@@ -180,7 +206,7 @@ def run_job(job: Job) -> dict:
             raise ValueError(f"got {len(scores)} scores for {len(split.y_test)} test rows.")
         scores, note = sanitize_scores(scores)
         row.update(compute_metrics(split.y_test, scores))
-        notes = "; ".join(n for n in [*detector.notes, note] if n)
+        notes = "; ".join(n for n in [*detector.notes, *own_warnings(caught), note] if n)
         row.update(status="warning" if notes else "ok", error=notes)
     except Exception as exc:
         row.update(status="error", error=f"{stage}: {one_line(exc)}")

@@ -31,18 +31,26 @@ METRICS = ("auroc", "auprc", "f1_at_k", "precision_at_k")
 def sanitize_scores(scores: np.ndarray) -> tuple[np.ndarray, str]:
     """Replace +-inf by values just beyond the finite range; return the scores and a note.
 
+    The note also says when every score is the same (the detector ranks all
+    rows alike, so its AUROC is 0.5 whatever the data): a degenerate fit that
+    should not pass as a result.
+
     Examples
     --------
     >>> s, note = sanitize_scores(np.array([0.5, np.inf, 1.0]))
     >>> s.tolist(), note
     ([0.5, 2.0, 1.0], '1 infinite score(s) of 3 ranked above every finite score')
+    >>> sanitize_scores(np.zeros(4))[1]
+    'all 4 scores are equal (every row ranked alike)'
     """
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if np.isnan(scores).any():
         raise ValueError(f"{int(np.isnan(scores).sum())} of {len(scores)} scores are NaN.")
+    constant = len(scores) > 1 and bool((scores == scores[0]).all())
+    equal = f"all {len(scores)} scores are equal (every row ranked alike)" if constant else ""
     infinite = np.isinf(scores)
     if not infinite.any():
-        return scores, ""
+        return scores, equal
     finite = scores[~infinite]
     lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 0.0)
     span = max(hi - lo, 1.0)
@@ -54,7 +62,7 @@ def sanitize_scores(scores: np.ndarray) -> tuple[np.ndarray, str]:
         if (scores[infinite] > 0).all()
         else "beyond the finite range (+inf highest, -inf lowest)"
     )
-    return out, note
+    return out, "; ".join(n for n in (note, equal) if n)
 
 
 def top_k_metrics(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
