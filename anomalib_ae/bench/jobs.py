@@ -206,7 +206,7 @@ def run_job(job: Job) -> dict:
             raise ValueError(f"got {len(scores)} scores for {len(split.y_test)} test rows.")
         scores, note = sanitize_scores(scores)
         row.update(compute_metrics(split.y_test, scores))
-        notes = "; ".join(n for n in [*detector.notes, *own_warnings(caught), note] if n)
+        notes = "; ".join(n for n in [note, *detector.notes, *own_warnings(caught)] if n)
         row.update(status="warning" if notes else "ok", error=notes)
     except Exception as exc:
         row.update(status="error", error=f"{stage}: {one_line(exc)}")

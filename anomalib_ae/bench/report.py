@@ -274,7 +274,7 @@ def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
     bad = frame[frame["status"].isin(["error", "warning"])].copy()
     if bad.empty:
         return pd.DataFrame()
-    bad["message"] = bad["error"].str.slice(0, 160)
+    bad["message"] = bad["error"].str.slice(0, 240)
     grouped = bad.groupby(["dataset", "detector", "status", "message"]).size().rename("jobs")
     return grouped.reset_index().set_index("dataset")
 

@@ -264,9 +264,13 @@ class CooksDistanceDetector(BaseDetector):
             return float(stats.f.median(k, max(n - k, 1)))
         return float(self.threshold)
 
-    def _names(self, columns: np.ndarray) -> list:
+    def _names(self, columns: np.ndarray, most: int = 10) -> str:
+        """The columns' names (or positions), the first ``most`` of a longer list and a count."""
         names = getattr(self, "feature_names_in_", None)
-        return [str(names[c]) if names is not None else int(c) for c in columns]
+        shown = [str(names[c]) if names is not None else int(c) for c in columns[:most]]
+        if len(columns) <= most:
+            return str(shown)
+        return f"{str(shown)[:-1]}, ... ({len(columns)} in all)]"
 
     def _warn_degenerate(self, deg: Degeneracies) -> None:
         msgs = []
