@@ -94,7 +94,7 @@ def record_run(
     produced rows.
     """
     path = Path(output) / RUN_INFO
-    info = json.loads(path.read_text()) if path.exists() else {"suite": suite, "runs": []}
+    info = {"suite": suite, **_run_info(Path(output))}
     command = "aeod " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -284,8 +284,7 @@ def _run_info(output: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"runs": []}
 
 
-def _header(output: Path) -> list[str]:
-    info = _run_info(output)
+def _header(output: Path, info: dict) -> list[str]:
     lines = [f"# Benchmark report: {info.get('suite', output.name)}", ""]
     runs = info.get("runs", [])
     if runs:
@@ -370,7 +369,8 @@ def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
         sections += [f"## {label} per dataset (mean ± std over seeds; best in bold)", ""]
         sections += [markdown_table(tab) if not tab.empty else "No successful jobs.", ""]
     sections += image_sections(output, frame, markdown_table)
-    variants = variants_table(ok, _run_info(output).get("variants", {}))
+    info = _run_info(output)
+    variants = variants_table(ok, info.get("variants", {}))
     if not variants.empty:
         sections += [
             "## Variants against their base (paired over datasets)",
@@ -397,7 +397,7 @@ def render(output: str | Path, plots: bool = True) -> tuple[str, str]:
             f"{len(frame[frame['status'] == 'warning'])} warning row(s); see report.md.",
         ]
     terminal.insert(0, f"{n_ds} datasets, {len(frame)} jobs")
-    return "\n".join(_header(output) + sections), "\n".join(terminal)
+    return "\n".join(_header(output, info) + sections), "\n".join(terminal)
 
 
 def write_report(output: str | Path, plots: bool = True) -> tuple[Path, str]:
