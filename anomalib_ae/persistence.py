@@ -16,7 +16,8 @@ map_location="cpu")`` (no pickled code runs; a model trained on a GPU loads
 on a CPU), resolves the class only among the registered detectors, rebuilds
 each net with the detector's ``_build_net(n_features_in_)`` and loads its
 weights. Plain objects of the fitted state are rebuilt only from an
-allow-list: ``InputScaler``, its subclasses and :data:`PERSISTABLE_CLASSES`.
+allow-list: ``InputScaler``, the score terms (``ScoreTerm``), the neighbour
+indexes (``NeighborIndex``), their subclasses and :data:`PERSISTABLE_CLASSES`.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ from torch import nn
 from anomalib_ae._version import __version__
 from anomalib_ae.detectors._scaling import InputScaler
 from anomalib_ae.registry import _REGISTRY
+from anomalib_ae.scoring import NeighborIndex, ScoreTerm
 
 FORMAT = "anomalib_ae.detector"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: fitted score terms (score_terms_); files of version 1 need a refit
 _METADATA, _TENSORS = "metadata.json", "tensors.pt"
 _T = "__type__"
 
@@ -67,8 +69,9 @@ def _target(cls: type) -> str:
 
 
 def _persistable() -> dict[str, type]:
-    """The allow-list: :data:`PERSISTABLE_CLASSES`, ``InputScaler`` and its (imported) subclasses."""
-    found, todo = {}, [InputScaler]
+    """The allow-list: :data:`PERSISTABLE_CLASSES` and the (imported) subclasses of
+    ``InputScaler``, ``ScoreTerm`` and ``NeighborIndex``, those classes included."""
+    found, todo = {}, [InputScaler, ScoreTerm, NeighborIndex]
     while todo:
         cls = todo.pop()
         found[_target(cls)] = cls

@@ -84,6 +84,12 @@ the docstrings; every example in them is run by the test suite
 # Public sub-modules documented with their own section: (title, module, intro).
 SUBMODULES = [
     (
+        "Score terms",
+        "anomalib_ae.scoring",
+        "The parts a neural detector's score is made of, and how they are combined "
+        "(see :doc:`../guide/extending`).",
+    ),
+    (
         "Plotting",
         "anomalib_ae.plotting",
         "Diagnostic plots; each takes and returns a matplotlib Axes.",

@@ -28,7 +28,7 @@ def test_score_is_scaled_reconstruction_plus_scaled_neighbour_distance(data):
     dist_new = det.kneighbors(X_new, n_neighbors=3)[0][:, -1]
     expected = rec_new / np.median(rec_train) + dist_new / np.median(dist_train)
     np.testing.assert_allclose(-det.score_samples(X_new), expected, rtol=1e-6)
-    assert det.code_neighbors_ == 3
+    assert det.score_terms_[1].k_ == 3
 
 
 def test_training_rows_scored_again_leave_themselves_out(data):
@@ -48,8 +48,8 @@ def test_auto_is_one_for_images_and_five_for_tables(data):
     images = np.random.default_rng(1).random((40, 8, 8))
     table_det = AutoEncoderDetector(**SMALL).fit(X)
     image_det = AutoEncoderDetector(channels=(4,), **SMALL).fit(images)
-    assert table_det.code_neighbors_ == 5 and len(table_det.score_scales_) == 2
-    assert image_det.code_neighbors_ == 1 and len(image_det.score_scales_) == 2
+    assert table_det.score_terms_[1].k_ == 5 and len(table_det.score_scales_) == 2
+    assert image_det.score_terms_[1].k_ == 1 and len(image_det.score_scales_) == 2
 
 
 @pytest.mark.parametrize("cls", [AutoEncoderDetector, DenoisingAutoEncoderDetector, VAEDetector])
@@ -64,7 +64,7 @@ def test_every_image_detector_combines_and_stays_deterministic(cls, data):
 def test_more_neighbours_than_rows_is_capped():
     X = np.random.default_rng(0).normal(size=(4, 3))
     det = AutoEncoderDetector(code_neighbors=10, **SMALL).fit(X)
-    assert det.code_neighbors_ == 3
+    assert det.score_terms_[1].k_ == 3
     assert np.isfinite(det.score_samples(X)).all()
 
 

@@ -7,18 +7,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from anomalib_ae import list_detectors
 from tests.conftest import fast_detector
 
-# Expected failures, each with its reason: {class name: {check name: reason}}. Aim: none.
-_FLOAT32_ULP = (
-    "float32 inference: a row's code or error can differ in the last float32 bit "
-    "(~1e-7 relative) between batches of different composition (BLAS kernels depend on the "
-    "batch shape); sklearn's tolerance is rtol=1e-7. Fix: float64 inference in the base."
-)
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
-    "ContractiveAutoEncoderDetector": {
-        "check_methods_subset_invariance": _FLOAT32_ULP,
-        "check_methods_sample_order_invariance": _FLOAT32_ULP,
-    },
-}
+# Expected failures, each with its reason: {class name: {check name: reason}}. None today:
+# every detector's scores and codes are independent of the batch (anomalib_ae.scoring.precision).
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
 
 
 def _expected_failed_checks(estimator) -> dict[str, str]:

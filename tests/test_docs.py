@@ -30,3 +30,20 @@ def test_public_class_has_examples(name: str) -> None:
     doc = inspect.getdoc(getattr(anomalib_ae, name)) or ""
     assert re.search(r"^Examples\n-{8}", doc, flags=re.MULTILINE), f"{name} has no Examples section"
     assert ">>> " in doc, f"{name}'s Examples section has no doctest"
+
+
+def test_extending_guide_examples_run_as_doctests() -> None:
+    """The user-written score term of docs/guide/extending.md works as shown."""
+    import doctest
+
+    from anomalib_ae.scoring import TERMS
+
+    try:
+        result = doctest.testfile(
+            str(ROOT / "docs" / "guide" / "extending.md"),
+            module_relative=False,
+            optionflags=doctest.ELLIPSIS,
+        )
+    finally:
+        TERMS.pop("worst_feature_error", None)
+    assert result.attempted >= 10 and result.failed == 0, result

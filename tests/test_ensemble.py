@@ -59,7 +59,7 @@ def test_trimming_lowers_the_influence_of_planted_outliers():
         det = AutoEncoderEnsembleDetector(
             trim_fraction=trim,
             trim_warmup=0.0,
-            score_type="reconstruction",
+            score_terms=("reconstruction",),
             error_scaling="none",
             scaler="none",
             n_estimators=2,
@@ -80,7 +80,7 @@ def test_median_error_scaling_finds_a_deviation_in_a_quiet_feature():
     y = np.zeros(300, dtype=int)
     y[:15] = 1
     X[:15, 2] += 0.2
-    params = dict(scaler="none", score_type="reconstruction", max_epochs=20, n_estimators=2)
+    params = dict(scaler="none", score_terms=("reconstruction",), max_epochs=20, n_estimators=2)
     scaled = AutoEncoderEnsembleDetector(error_scaling="median", **params, **SMALL).fit(X)
     raw = AutoEncoderEnsembleDetector(error_scaling="none", **params, **SMALL).fit(X)
     auc_scaled = roc_auc_score(y, scaled.anomaly_score(X))
@@ -102,9 +102,14 @@ def test_latent_score_finds_rows_far_out_along_the_data():
     y = np.zeros(300, dtype=int)
     y[:15] = 1
     aucs = {}
-    for score_type in ("reconstruction", "latent", "both"):
+    compositions = {
+        "reconstruction": ("reconstruction",),
+        "latent": ("code_deviation",),
+        "both": ("reconstruction", "code_deviation"),
+    }
+    for score_type, terms in compositions.items():
         det = AutoEncoderEnsembleDetector(
-            score_type=score_type,
+            score_terms=terms,
             activation=None,
             trim_fraction=0.0,
             lr=1e-2,
@@ -131,30 +136,39 @@ def test_unsupported_layers_raise(param, value):
         AutoEncoderEnsembleDetector(max_epochs=1, **{param: value}).fit(X)
 
 
-def test_mahalanobis_gaussians_are_fitted_only_for_that_score_type():
+def test_only_the_chosen_terms_are_fitted_and_a_change_needs_a_refit():
     X = np.random.default_rng(0).normal(size=(80, 4))
     det = AutoEncoderEnsembleDetector(
-        n_estimators=2, max_epochs=2, score_type="reconstruction", **SMALL
+        n_estimators=2, max_epochs=2, score_terms=("reconstruction",), **SMALL
     ).fit(X)
-    assert det.residual_gaussian_ is None and det.mahalanobis_scales_ is None
-    with pytest.raises(ValueError, match="refit it with score_type='mahalanobis'"):
-        det.set_params(score_type="mahalanobis").score_samples(X)
+    assert [t.name for t in det.score_terms_] == ["reconstruction"]
+    assert det.score_scales_ is None  # one term: its values as they are
+    with pytest.raises(ValueError, match="changed after fit"):
+        det.set_params(score_terms=("residual_mahalanobis",)).score_samples(X)
     det = AutoEncoderEnsembleDetector(n_estimators=2, max_epochs=2, **SMALL).fit(X)
-    location, precision = det.residual_gaussian_
-    assert location.shape == (2, 4) and precision.shape == (2, 4, 4)
-    assert det.mahalanobis_scales_.shape == (2, 2)
-    # the other scores still work on a Mahalanobis fit
-    assert np.isfinite(det.set_params(score_type="both").score_samples(X)).all()
+    residual, code = det.score_terms_
+    assert residual.location_.shape == (2, 4) and residual.precision_.shape == (2, 4, 4)
+    assert code.location_.shape == (2, 2) and residual.ranker_ is code.ranker_
+    assert [s.shape for s in det.score_scales_] == [(2,), (2,)]  # per member
+    # the rows' ranking term gives the per-feature scores
+    assert det.feature_scores(X).shape == (80, 4)
+
+
+@pytest.mark.parametrize("terms", [(), ("reconstruction", "reconstruction"), ("bogus",), "kl"])
+def test_bad_score_terms_are_rejected(terms):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match="score_terms"):
+        AutoEncoderEnsembleDetector(max_epochs=1, score_terms=terms).fit(X)
 
 
 def test_wide_input_warns_about_the_precision_matrices(monkeypatch):
-    monkeypatch.setattr("anomalib_ae.detectors.ensemble.PRECISION_WARN_BYTES", 100)
+    monkeypatch.setattr("anomalib_ae.scoring.mahalanobis.PRECISION_WARN_BYTES", 100)
     X = np.random.default_rng(0).normal(size=(40, 6))
-    with pytest.warns(UserWarning, match="6 features") as record:
+    with pytest.warns(UserWarning, match=r"matrices of 6\^2 floats") as record:
         AutoEncoderEnsembleDetector(n_estimators=2, max_epochs=1, **SMALL).fit(X)
     assert any(w.filename == __file__ for w in record)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         AutoEncoderEnsembleDetector(
-            n_estimators=2, max_epochs=1, score_type="reconstruction", **SMALL
+            n_estimators=2, max_epochs=1, score_terms=("reconstruction",), **SMALL
         ).fit(X)

@@ -78,35 +78,30 @@ def test_code_index_is_built_on_first_use_and_survives_saving(tmp_path):
         hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0, code_neighbors=0
     )
     det.fit(X)  # (with the code-neighbour score on, fit itself needs the index)
-    assert "_code_index" not in vars(det) and "_train_codes" in vars(det)
+    index = det.code_index_
+    assert index.search_ is None and index.codes_ is not None
     det.save(tmp_path / "lazy.aeod")  # saved before the index exists
     first = det.kneighbors(X[:5], n_neighbors=3)
-    assert "_code_index" in vars(det) and "_train_codes" not in vars(det)  # codes kept once
+    assert index.search_ is not None and index.codes_ is None  # codes kept once
     det.save(tmp_path / "built.aeod")  # and after
     for name in ("lazy.aeod", "built.aeod"):
         again = load(tmp_path / name).kneighbors(X[:5], n_neighbors=3)
         np.testing.assert_array_equal(again[1], first[1])
         np.testing.assert_allclose(again[0], first[0], rtol=1e-12)
-    # The distances are those of an index over the float64 codes (what fit used to build).
+    # The distances are those of an index over the float64 codes.
     from sklearn.neighbors import NearestNeighbors
 
     codes = det.transform(X)
     expected = NearestNeighbors().fit(codes).kneighbors(det.transform(X[:5]), n_neighbors=3)
     np.testing.assert_array_equal(first[0], expected[0])
-    # A detector whose index was set directly (files saved before the index was lazy) works too.
-    old = AutoEncoderDetector(hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0).fit(X)
-    old.code_index_ = NearestNeighbors().fit(codes)
-    np.testing.assert_array_equal(old.kneighbors(X[:5], n_neighbors=3)[1], first[1])
 
 
 def test_codes_are_kept_as_float32_when_that_is_exact():
-    from anomalib_ae.detectors._neighbors import CodeNeighborsMixin
+    from anomalib_ae.scoring import ExactIndex
 
-    holder = CodeNeighborsMixin()
     exact = np.arange(6.0).reshape(3, 2) / 4  # float64 values that float32 holds exactly
-    holder._fit_code_index(exact)
-    assert holder._train_codes.dtype == np.float32  # half the memory, same values
+    assert ExactIndex().fit(exact).codes_.dtype == np.float32  # half the memory, same values
     inexact = exact + 1e-12
-    holder._fit_code_index(inexact)
-    assert holder._train_codes.dtype == np.float64
-    np.testing.assert_array_equal(holder.code_index_._fit_X, inexact)
+    index = ExactIndex().fit(inexact)
+    assert index.codes_.dtype == np.float64
+    np.testing.assert_array_equal(index.searcher._fit_X, inexact)

@@ -29,7 +29,7 @@ def test_kl_is_on_and_beta_changes_the_loss():
     X = _data()
     det = VAEDetector(**FAST).fit(X)
     assert all(entry["train_kl"] > 0 for entry in det.history_)
-    kl = -det.set_params(score_type="kl").score_samples(X)
+    kl = -VAEDetector(**FAST, score_type="kl", code_neighbors=0).fit(X).score_samples(X)
     assert (kl > 0).all()
 
     x = torch.as_tensor(det.scaler_.transform(X))
@@ -58,11 +58,17 @@ def test_kl_warmup_schedule():
     assert [e["kl_weight"] for e in det.history_] == [0.0, 1.0, 2.0, 2.0]
 
 
-def _tiny_fixed_detector():
+def _tiny_fixed_detector(score_type="elbo"):
     """A fitted VAE (2 features, 1 latent, no hidden layer, no scaling) with hand-set weights."""
     X = _data(n=20, d=2)
     det = VAEDetector(
-        hidden_dims=(), latent_dim=1, scaler="none", max_epochs=1, n_samples=7, code_neighbors=0
+        hidden_dims=(),
+        latent_dim=1,
+        scaler="none",
+        max_epochs=1,
+        n_samples=7,
+        code_neighbors=0,
+        score_type=score_type,
     )
     det.set_params(random_state=0).fit(X)
     enc, dec = det.net_.encoder[0], det.net_.decoder[0]
@@ -94,32 +100,43 @@ def test_scores_equal_the_elbo_terms_computed_by_hand():
         "recon_probability": np.log(len(eps)) - logsumexp(-nll, axis=0),
     }
     for score_type, by_hand in expected.items():
-        got = -det.set_params(score_type=score_type).score_samples(X)
+        got = -_tiny_fixed_detector(score_type)[0].score_samples(X)
         np.testing.assert_allclose(got, by_hand, rtol=1e-5, atol=1e-6, err_msg=score_type)
     np.testing.assert_allclose(det.feature_scores(X).sum(1), recon_mean, rtol=1e-5, atol=1e-6)
 
 
-def test_recon_probability_is_at_most_the_elbo(fitted):
-    det, X = fitted
-    rp = -det.set_params(score_type="recon_probability").score_samples(X)
-    elbo = -det.set_params(score_type="elbo").score_samples(X)
-    det.set_params(score_type="elbo")
+def _anomaly_scores(X, **params):
+    """Fit on ``X`` (the same net for every score: training does not depend on it) and score."""
+    return VAEDetector(**{**FAST, "code_neighbors": 0, **params}).fit(X).anomaly_score(X)
+
+
+def test_recon_probability_is_at_most_the_elbo():
+    X = _data() * 3.0 + 50.0
+    rp = _anomaly_scores(X, score_type="recon_probability")
+    elbo = _anomaly_scores(X, score_type="elbo")
     assert (rp <= elbo + 1e-9).all()  # Jensen, exactly, with the same draws
 
 
-def test_recon_probability_converges_as_n_samples_grows(fitted):
-    det, X = fitted
-    det.set_params(score_type="recon_probability")
-    try:
-        ref = det.set_params(n_samples=20000).score_samples(X)
-        err = {
-            n: np.abs(det.set_params(n_samples=n).score_samples(X) - ref).mean()
-            for n in (3, 30, 300, 3000)
-        }
-    finally:
-        det.set_params(score_type="elbo", n_samples=10)
+def test_recon_probability_converges_as_n_samples_grows():
+    X = _data() * 3.0 + 50.0
+    ref = _anomaly_scores(X, score_type="recon_probability", n_samples=20000)
+    err = {
+        n: np.abs(_anomaly_scores(X, score_type="recon_probability", n_samples=n) - ref).mean()
+        for n in (3, 30, 300, 3000)
+    }
     assert err[3000] < err[300] < err[3]
     assert err[3000] < 0.3 * err[30]
+
+
+def test_score_parameters_changed_after_fit_ask_for_a_refit(fitted):
+    det, X = fitted
+    with pytest.raises(ValueError, match="changed after fit.*Refit"):
+        det.set_params(score_type="kl").score_samples(X)
+    det.set_params(score_type="elbo")
+    with pytest.raises(ValueError, match="changed after fit"):
+        det.set_params(n_samples=3).score_samples(X)
+    det.set_params(n_samples=10)
+    assert np.isfinite(det.score_samples(X)).all()
 
 
 @pytest.mark.parametrize("score_type", SCORE_TYPES)

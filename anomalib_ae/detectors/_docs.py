@@ -93,7 +93,7 @@ image_shape : tuple of int or None, default=None
         Add to the score the distance from the row's latent code to its
         ``code_neighbors``-th nearest training code, with both parts in units
         of their median over the training rows (see
-        :mod:`anomalib_ae.detectors._code_score`): rows rebuilt well but
+        :class:`~anomalib_ae.scoring.CodeNeighborDistance`): rows rebuilt well but
         unlike every training row stand out too. 0: the model's own score
         only. ``"auto"``: 1 for conv nets (image input; on MNIST one-class it
         raised a conv autoencoder's mean AUROC from 0.952 to 0.959), 5 for
@@ -107,7 +107,7 @@ error_scaling : {"auto", "median", "none"}, default="auto"
         ``"median"``: divide each feature's squared error by its median over
         the training rows before averaging over features, so that a feature
         rebuilt almost exactly on normal rows counts when it is off (see
-        :mod:`anomalib_ae.detectors._error_scale`); ``"none"``: the plain mean
+        :class:`~anomalib_ae.scoring.ReconstructionError`); ``"none"``: the plain mean
         squared error. ``"auto"``: median for tables, none for conv nets
         (``feature_scores`` returns the errors the score averages)."""
 
@@ -126,10 +126,17 @@ net_ : torch.nn.Module
     offset_ : float
         Threshold on ``score_samples``: the ``contamination`` quantile of the
         training scores.
-    code_index_ : sklearn.neighbors.NearestNeighbors
+    code_index_ : anomalib_ae.scoring.NeighborIndex
         Index over the latent codes of the training rows, used by
-        ``kneighbors`` (similarity search in code space); ``fit`` keeps the
-        codes and the index is built the first time it is used.
+        ``kneighbors`` (similarity search in code space) and the
+        code-neighbour term; ``fit`` keeps the codes and the search tree is
+        built the first time it is used.
+    score_terms_ : list of anomalib_ae.scoring.ScoreTerm
+        The fitted terms the score is made of (see
+        :mod:`anomalib_ae.scoring.path`).
+    score_scales_ : list of ndarray or None
+        Each term's median over the training rows, which the combination
+        divides by when there are several terms; None for one term.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str

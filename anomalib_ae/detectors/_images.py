@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import StrOptions
 
-from anomalib_ae.detectors._code_score import CODE_SCORE_CONSTRAINTS, CODE_SCORE_DEFAULTS
 from anomalib_ae.detectors._scaling import InputScaler
+from anomalib_ae.detectors._terms import CODE_SCORE_CONSTRAINTS, CODE_SCORE_DEFAULTS
 from anomalib_ae.detectors._validation import validate_rows
 from anomalib_ae.nn.conv import check_image_shape
 

@@ -8,19 +8,20 @@ import pytorch_lightning as pl
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
-from anomalib_ae.detectors._error_scale import (
-    ERROR_SCALE_CONSTRAINTS,
-    ERROR_SCALE_DEFAULTS,
-    FeatureErrorScaleMixin,
-)
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._terms import (
+    ERROR_SCALE_CONSTRAINTS,
+    ERROR_SCALE_DEFAULTS,
+    neighbor_terms,
+    reconstruction_term,
+)
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvAutoEncoderNet
 from anomalib_ae.nn.mlp import AutoEncoderNet
 from anomalib_ae.nn.tied import TiedAutoEncoderNet
+from anomalib_ae.scoring import ScoreTerm
 from anomalib_ae.training import ArrayDataModule
 from anomalib_ae.training.penalties import PenalizedReconstructionSystem
 from anomalib_ae.training.pretrain import pretrain_layerwise
@@ -37,9 +38,7 @@ AUTOENCODER_DEFAULTS = {
 
 
 @fill_doc
-class AutoEncoderDetector(
-    CodeNeighborScoreMixin, FeatureErrorScaleMixin, ImageInputMixin, BaseNeuralDetector
-):
+class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
     """Autoencoder outlier detector scored by the mean squared reconstruction error.
 
     An autoencoder squeezes each row through a narrow code and rebuilds it. It
@@ -132,6 +131,9 @@ class AutoEncoderDetector(
             n_features,
             **self._mlp_kwargs(),
         )
+
+    def _score_terms(self) -> list[ScoreTerm]:
+        return [reconstruction_term(self), *neighbor_terms(self)]
 
     def _penalties(self) -> dict[str, float]:
         """Weights of the code penalties of :class:`PenalizedReconstructionSystem`."""

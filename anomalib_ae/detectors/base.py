@@ -21,12 +21,12 @@ from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._scaling import SCALERS, InputScaler
 from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
 from anomalib_ae.nn.mlp import ACTIVATIONS
+from anomalib_ae.scoring import NetOutputs, ReconstructionError, ScoreTerm, path
 from anomalib_ae.training import (
     ArrayDataModule,
     ReconstructionSystem,
     cpu_threads,
     make_trainer,
-    predict_batches,
     quiet_lightning,
 )
 
@@ -151,11 +151,14 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     """Base of the neural detectors: validation, scaling, seeding, training, scoring.
 
     A new detector says which net it builds (:meth:`_build_net`), which
-    Lightning system trains it (:meth:`_build_system`) and how a batch is
-    scored (:meth:`_score_batch`); ``fit`` and the scoring methods are shared.
-    Every neural detector is also a transformer: :meth:`transform` returns the
-    latent codes (:meth:`_encode_batch`), named by :meth:`get_feature_names_out`,
-    and :meth:`kneighbors` finds the training rows with the nearest codes.
+    Lightning system trains it (:meth:`_build_system`), which score terms make
+    its score (:meth:`_score_terms`) and how its net's outputs come out
+    (``_outputs``, a :class:`~anomalib_ae.scoring.NetOutputs` class); ``fit``
+    and the scoring methods are shared, and the score is computed by
+    :mod:`anomalib_ae.scoring.path`. Every neural detector is also a
+    transformer: :meth:`transform` returns the latent codes, named by
+    :meth:`get_feature_names_out`, and :meth:`kneighbors` finds the training
+    rows with the nearest codes.
     See :class:`~anomalib_ae.AutoEncoderDetector` for the parameters.
 
     Examples
@@ -220,8 +223,11 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         """``trim_fraction`` with ``"auto"`` resolved: 0.1 for tables, 0 for conv nets (images)."""
         if self.trim_fraction != "auto":
             return float(self.trim_fraction)
-        uses_conv = getattr(self, "_uses_conv", None)
-        return 0.0 if uses_conv is not None and uses_conv() else 0.1
+        return 0.0 if self._uses_conv() else 0.1
+
+    def _uses_conv(self) -> bool:
+        """Whether the net is convolutional (set by image input; tables: no)."""
+        return False
 
     def _mlp_kwargs(self) -> dict[str, Any]:
         """The MLP layout every MLP net takes (widths, code width, activation, dropout, norm)."""
@@ -233,20 +239,12 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
             "batch_norm": self.batch_norm,
         }
 
-    def _score_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Anomaly score (higher = more anomalous) of each row of scaled batch ``x``."""
-        return self._feature_errors_batch(net, x).flatten(1).mean(1)
+    _outputs: type[NetOutputs] = NetOutputs
+    """How the net's outputs come out of a batch (codes, reconstruction, errors, ...)."""
 
-    def _feature_errors_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Per-feature squared reconstruction error of scaled batch ``x``."""
-        errors = net(x)
-        if errors.is_inference():  # scoring: reuse the reconstruction's memory (same values)
-            return errors.sub_(x).square_()
-        return (errors - x).pow(2)
-
-    def _encode_batch(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Latent code (deterministic: a VAE's posterior mean) of each row of scaled batch ``x``."""
-        return net.encode(x)
+    def _score_terms(self) -> list[ScoreTerm]:
+        """The terms of the score, unfitted (default: the mean squared reconstruction error)."""
+        return [ReconstructionError()]
 
     def _before_training(self, net: nn.Module, datamodule: ArrayDataModule, seed: int) -> None:
         """Work on the fresh net before the main training (e.g. layer-wise pretraining)."""
@@ -258,9 +256,6 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     def _make_scaler(self) -> InputScaler:
         """The (unfitted) input scaling ``fit`` learns on the training rows."""
         return InputScaler(self.scaler)
-
-    def _calibrate(self, X: np.ndarray) -> None:
-        """Fit score calibration on the training rows after training, before the threshold."""
 
     # ---- fitting -----------------------------------------------------------------------
     def _make_trainer(self, max_epochs: int, early_stopping: bool = False) -> pl.Trainer:
@@ -325,45 +320,18 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         self.history_ = list(system.history)
         self.n_epochs_ = len(self.history_)
         self.seed_ = seed
-        codes = self._codes(X)
-        self._n_features_out = int(codes.shape[1])
-        self._fit_code_index(codes)
-        self._calibrate(X)
-        self._set_offset(-self._training_scores(X))
+        path.fit_score(self, X)
         return self
 
-    # ---- scoring -----------------------------------------------------------------------
-    def _training_scores(self, X: np.ndarray) -> np.ndarray:
-        """Anomaly scores of the training rows ``X`` after ``_calibrate``, for ``offset_``."""
-        return self._anomaly_scores(X)
-
+    # ---- scoring (anomalib_ae.scoring.path) -------------------------------------------
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
-        return self._model_scores(X)
-
-    def _model_scores(
-        self, X: np.ndarray, net: nn.Module | None = None, dtype: torch.dtype = torch.float32
-    ) -> np.ndarray:
-        """The net's own anomaly scores (reconstruction error, ELBO, ...) of rows ``X``.
-
-        With ``net`` (default ``net_``) in ``dtype``: a float64 copy of the net makes a
-        row's score independent of the other rows of its batch (float32 kernels differ
-        by ~1e-7 with the batch shape).
-        """
-        net = self.net_ if net is None else net
-        rows = min(len(X), self.inference_batch_size)
-        with cpu_threads("cpu", rows * _n_parameters(net)):
-            return predict_batches(
-                lambda x: self._score_batch(net, x.to(dtype)),
-                X,
-                batch_size=self.inference_batch_size,
-                transform=self.scaler_.transform,
-            )
+        return path.anomaly_scores(self, X)
 
     def feature_scores(self, X: Any) -> np.ndarray:
         """Per-feature squared reconstruction error (in scaled units) of each row.
 
-        Their mean over features is the row's reconstruction score (its anomaly
-        score, ``-score_samples``, unless a code-neighbour term is added); with
+        The per-feature parts of the first score term that has them (the
+        reconstruction term: their mean over features is its value); with
         ``error_scaling`` on, each feature's error is divided by its training median.
 
         Parameters
@@ -375,32 +343,10 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        errors = self._feature_errors(self._validate(X, reset=False))
+        errors = path.feature_scores(self, self._validate(X, reset=False))
         return check_finite_scores(errors, "feature scores")
 
-    def _feature_errors(self, X: np.ndarray) -> np.ndarray:
-        """Per-feature errors (``_feature_errors_batch``) of validated rows ``X``."""
-        return predict_batches(
-            lambda x: self._feature_errors_batch(self.net_, x),
-            X,
-            batch_size=self.inference_batch_size,
-            transform=self.scaler_.transform,
-        )
-
     # ---- latent codes ------------------------------------------------------------------
-    def _codes(
-        self, X: np.ndarray, net: nn.Module | None = None, dtype: torch.dtype = torch.float32
-    ) -> np.ndarray:
-        """Latent codes of validated rows ``X`` (with ``net``, default ``net_``, in ``dtype``)."""
-        net = self.net_ if net is None else net
-        codes = predict_batches(
-            lambda x: self._encode_batch(net, x.to(dtype)).flatten(1),
-            X,
-            batch_size=self.inference_batch_size,
-            transform=self.scaler_.transform,
-        )
-        return codes.reshape(len(X), -1)
-
     def transform(self, X: Any) -> np.ndarray:
         """Latent code of each row (a VAE's posterior mean), e.g. for similarity search.
 
@@ -414,7 +360,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
             ``n_codes`` is the code width (``latent_dim`` for the MLP nets).
         """
         check_is_fitted(self)
-        return self._codes(self._validate(X, reset=False))
+        return path.codes(self, self._validate(X, reset=False))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the latent code columns: ``latent0``, ``latent1``, ...

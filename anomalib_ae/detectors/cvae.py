@@ -16,6 +16,7 @@ from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._validation import validate_rows
 from anomalib_ae.detectors.vae import VAEDetector
 from anomalib_ae.nn.cvae import ConditionalVAENet
+from anomalib_ae.scoring import ConditionalVAEOutputs
 from anomalib_ae.training.cvae import ConditionalVAESystem
 
 
@@ -135,6 +136,8 @@ class ConditionalVAEDetector(VAEDetector):
         return np.asarray(positions, dtype=int)
 
     # ---- hooks -------------------------------------------------------------------------
+    _outputs = ConditionalVAEOutputs
+
     def _build_net(self, n_features: int) -> ConditionalVAENet:
         self.condition_ = self._resolve_condition(n_features)
         return ConditionalVAENet(
@@ -150,20 +153,6 @@ class ConditionalVAEDetector(VAEDetector):
             kl_warmup_epochs=self.kl_warmup_epochs,
             **self._optimizer_kwargs(),
         )
-
-    def _score_batch(self, net: ConditionalVAENet, x: torch.Tensor) -> torch.Tensor:
-        target, c = net.split(x.flatten(1))
-        return super()._score_batch(net.given(c), target)
-
-    def _encode_batch(self, net: ConditionalVAENet, x: torch.Tensor) -> torch.Tensor:
-        target, c = net.split(x)
-        return net.encode(target, c)
-
-    def _feature_errors_batch(self, net: ConditionalVAENet, x: torch.Tensor) -> torch.Tensor:
-        target, c = net.split(x)
-        errors = x.new_zeros(x.shape)
-        errors[:, net.target_idx] = 0.5 * (net(target, c) - target).pow(2)
-        return errors
 
     # ---- generation --------------------------------------------------------------------
     def _decode(self, Z: np.ndarray) -> np.ndarray:

@@ -8,26 +8,25 @@ import pytorch_lightning as pl
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
-from anomalib_ae.detectors._error_scale import (
-    ERROR_SCALE_CONSTRAINTS,
-    ERROR_SCALE_DEFAULTS,
-    FeatureErrorScaleMixin,
-)
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._terms import (
+    ERROR_SCALE_CONSTRAINTS,
+    ERROR_SCALE_DEFAULTS,
+    neighbor_terms,
+    reconstruction_term,
+)
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvAutoEncoderNet
 from anomalib_ae.nn.mlp import AutoEncoderNet
 from anomalib_ae.nn.noise import NOISES
+from anomalib_ae.scoring import ScoreTerm
 from anomalib_ae.training.denoising import DenoisingSystem
 
 
 @fill_doc
-class DenoisingAutoEncoderDetector(
-    CodeNeighborScoreMixin, FeatureErrorScaleMixin, ImageInputMixin, BaseNeuralDetector
-):
+class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
     """Denoising autoencoder outlier detector scored by the clean reconstruction error.
 
     During training each (scaled) row is corrupted and the net learns to rebuild
@@ -120,3 +119,6 @@ class DenoisingAutoEncoderDetector(
             drop_prob=self.drop_prob,
             **self._optimizer_kwargs(),
         )
+
+    def _score_terms(self) -> list[ScoreTerm]:
+        return [reconstruction_term(self), *neighbor_terms(self)]

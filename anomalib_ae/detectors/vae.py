@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import math
 from numbers import Integral, Real
 from typing import Any
 
@@ -14,22 +12,31 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from anomalib_ae.detectors._code_score import CodeNeighborScoreMixin
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._terms import neighbor_terms
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvVAENet
-from anomalib_ae.nn.vae import VAENet, gaussian_kl, gaussian_nll
+from anomalib_ae.nn.vae import VAENet
+from anomalib_ae.scoring import (
+    KLDivergence,
+    NegativeELBO,
+    ReconstructionProbability,
+    ScoreTerm,
+    VAEOutputs,
+    VAEReconstruction,
+)
+from anomalib_ae.scoring import path
+from anomalib_ae.scoring.vae import mc_noise
 from anomalib_ae.training.inference import predict_batches
 from anomalib_ae.training.vae import VAESystem
 
 SCORES = ("elbo", "reconstruction", "kl", "recon_probability")
-_MC_CHUNK = 2**24  # values per decoded Monte-Carlo chunk (draws x rows x features)
 
 
 @fill_doc
-class VAEDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
+class VAEDetector(ImageInputMixin, BaseNeuralDetector):
     """Variational autoencoder outlier detector, also a generator and a latent-space transformer.
 
     The encoder gives each row a Gaussian posterior ``q(z|x) = N(mu, diag(exp(logvar)))``
@@ -143,52 +150,25 @@ class VAEDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
             **self._optimizer_kwargs(),
         )
 
-    def _feature_errors_batch(self, net: VAENet, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (net(x) - x).pow(2)
+    _outputs = VAEOutputs
 
-    def _score_batch(self, net: VAENet, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)
-        mu, logvar = net.posterior(x)
-        if self.score_type == "kl":
-            return gaussian_kl(mu, logvar)
-        if self.score_type == "reconstruction":
-            return gaussian_nll(x, net.decode(mu))
-        log_lik = self._mc_log_likelihoods(net, x, mu, logvar)
-        if self.score_type == "elbo":
-            return -log_lik.mean(0) + gaussian_kl(mu, logvar)
-        return math.log(len(log_lik)) - torch.logsumexp(log_lik, dim=0)
+    def _score_terms(self) -> list[ScoreTerm]:
+        return [self._vae_term(), *neighbor_terms(self)]
 
-    def _model_scores(self, X: np.ndarray) -> np.ndarray:
-        # Scores are sums over features and draws: a float64 copy of the net keeps
-        # them equal to ~1e-15 whatever the batch split (float32 kernels differ by ~1e-7).
-        # Conv nets score in float32: float64 (transposed) convolutions are ~10x slower on CPU.
-        if self._uses_conv():
-            return super()._model_scores(X)
-        return super()._model_scores(X, copy.deepcopy(self.net_).double(), torch.float64)
+    def _vae_term(self) -> ScoreTerm:
+        """The ``score_type`` term (the Monte-Carlo ones with ``n_samples`` draws)."""
+        monte_carlo = {"elbo": NegativeELBO, "recon_probability": ReconstructionProbability}
+        if self.score_type in monte_carlo:
+            return monte_carlo[self.score_type](n_samples=self.n_samples)
+        return {"kl": KLDivergence, "reconstruction": VAEReconstruction}[self.score_type]()
 
-    # ---- Monte-Carlo -------------------------------------------------------------------
     def mc_noise(self) -> torch.Tensor:
         """The fixed standard-normal draws ``eps`` (``n_samples x latent_dim``) of the MC scores.
 
         Drawn from a generator seeded with ``seed_``, so they are the same at every call.
         """
         check_is_fitted(self)
-        generator = torch.Generator().manual_seed(int(self.seed_))
-        shape = (self.n_samples, self._n_features_out)
-        return torch.randn(shape, generator=generator, dtype=torch.float64)
-
-    def _mc_log_likelihoods(
-        self, net: VAENet, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
-    ) -> torch.Tensor:
-        """``log p(x | z_l)`` (up to the constant) for each draw ``z_l``: shape ``(n_samples, len(x))``."""
-        eps = self.mc_noise()
-        std = (0.5 * logvar).exp()
-        chunk = max(1, _MC_CHUNK // max(1, x.numel()))
-        out = []
-        for start in range(0, len(eps), chunk):
-            z = mu + std * eps[start : start + chunk, None, :].to(mu.dtype)
-            out.append(-gaussian_nll(x, net.decode(z)))
-        return torch.cat(out)
+        return mc_noise(self.seed_, self.n_samples, self._n_features_out)
 
     # ---- explanations, generation and latent space -------------------------------------
     def feature_scores(self, X: Any) -> np.ndarray:
@@ -220,7 +200,7 @@ class VAEDetector(CodeNeighborScoreMixin, ImageInputMixin, BaseNeuralDetector):
                 x = x.reshape(1, -1)
         if len(x) != 1:
             raise ValueError(f"{name} must be one row, got {len(x)} rows.")
-        return self._codes(self._validate(x, reset=False))[0]
+        return path.codes(self, self._validate(x, reset=False))[0]
 
     def sample(self, n: int = 1, random_state: Any = None) -> np.ndarray:
         """Draw ``n`` new rows: decode ``z ~ N(0, I)`` (decoder means, original units).

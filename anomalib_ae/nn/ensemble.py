@@ -97,12 +97,6 @@ class AutoEncoderEnsembleNet(nn.Module):
         sizes = [self.n_features, *map(int, hidden_dims), int(latent_dim)]
         self.encoder = _stack(sizes, self.n_members, activation)
         self.decoder = _stack(sizes[::-1], self.n_members, activation)
-        # Per-member, per-feature divisor of the squared errors, set after training by
-        # the detector (ones until then); a buffer, so it is saved with the weights.
-        self.register_buffer("error_scale", torch.ones(self.n_members, self.n_features))
-        # Per-member centre and scale of each code dimension, set the same way.
-        self.register_buffer("code_centre", torch.zeros(self.n_members, int(latent_dim)))
-        self.register_buffer("code_scale", torch.ones(self.n_members, int(latent_dim)))
 
     def member_codes(self, x: torch.Tensor) -> torch.Tensor:
         """Codes of every member: ``(batch, n_features)`` to ``(n_members, batch, latent_dim)``."""

@@ -75,13 +75,23 @@ def run_lib(spec: str, X_train, X_test, seed: int) -> dict[str, np.ndarray]:
     for key, value in params.items():
         if isinstance(value, list):
             params[key] = tuple(value)
-    variants = params.pop("_score_types", None)
+    # Score variants of the same fit: ``_score_types`` (a VAE's score_type values) or
+    # ``_variants`` (dicts of score parameters, e.g. {"score_terms": ["reconstruction"]}).
+    # The score terms are fitted in ``fit``, so each variant is a refit; training does not
+    # depend on them, so with the same seed it trains the same net.
+    variants = [{"score_type": v} for v in params.pop("_score_types", None) or []]
+    variants += params.pop("_variants", None) or []
     params.pop("v", None)  # only versions the cache (the library code changed)
     det = get_detector(name, random_state=seed, **params).fit(X_train)
     out = {"": -det.score_samples(X_test)}
-    for score_type in variants or []:  # scoring-only parameter: no refit needed
-        det.set_params(score_type=score_type)
-        out[f"|{score_type}"] = -det.score_samples(X_test)
+    for variant in variants:
+        changed = {k: tuple(v) if isinstance(v, list) else v for k, v in variant.items()}
+        refit = get_detector(name, random_state=seed, **{**params, **changed}).fit(X_train)
+        if list(variant) == ["score_type"]:
+            label = variant["score_type"]
+        else:
+            label = ",".join(f"{k}={v}" for k, v in variant.items())
+        out[f"|{label}"] = -refit.score_samples(X_test)
     return out
 
 
