@@ -26,8 +26,8 @@ from anomalib_ae.scoring import (
     ScoreTerm,
     VAEOutputs,
     VAEReconstruction,
+    path,
 )
-from anomalib_ae.scoring import path
 from anomalib_ae.scoring.vae import mc_noise
 from anomalib_ae.training.inference import predict_batches
 from anomalib_ae.training.vae import VAESystem
