@@ -124,3 +124,10 @@ def test_non_numeric_columns_are_named(detector_name):
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "colour": ["red", "green", "blue"]})
     with pytest.raises(TypeError, match="colour"):
         fast_detector(detector_name).fit(X)
+
+
+def test_every_registered_name_takes_a_seed(detector_name):
+    """The natural loop ``get_detector(name, random_state=seed)`` works for every name."""
+    from anomalib_ae import get_detector
+
+    assert get_detector(detector_name, random_state=3).get_params()["random_state"] == 3

@@ -56,7 +56,25 @@ hidden_dims : tuple of int, default=(64, 32)
         Rows per forward pass when scoring.
     contamination : float, default=0.1
         Expected share of outliers in the training rows, in (0, 0.5]; sets
-        ``offset_`` (the threshold of ``predict``).
+        ``offset_`` (the threshold of ``predict``) unless ``threshold`` or
+        ``fpr`` is set.
+    calibration : float or None, default=None
+        Share of the rows given to ``fit`` held out (at random, seeded by
+        ``random_state``) as clean calibration rows for ``p_values``, ``flag``
+        and ``fpr``, instead of calling ``calibrate(X_cal)``; they are not
+        trained on (nor used for early stopping). Meant for clean ``X``:
+        anomalies among the calibration rows make the p-values conservative.
+    fpr : float or None, default=None
+        Target false-positive rate: ``offset_`` becomes the conformal cut on
+        the calibration scores, so ``predict`` flags at most this share of
+        fresh inliers on average (split-conformal guarantee). Needs at least
+        ``1 / fpr - 1`` calibration rows.
+    threshold : {"iqr", "mad"}, thresholder or None, default=None
+        Without clean calibration rows, a rule on the training rows' anomaly
+        scores sets ``offset_``: ``"iqr"`` (Tukey's fence), ``"mad"`` (median
+        plus 3 robust standard deviations) or a PyThresh thresholder (any
+        object with ``eval(scores)`` returning 1 for outliers). None: the
+        ``contamination`` quantile.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and noise inside ``fit``; an int
         gives identical scores on every refit.
@@ -125,7 +143,11 @@ net_ : torch.nn.Module
         shuffling, training noise, and the VAE's Monte-Carlo scoring draws).
     offset_ : float
         Threshold on ``score_samples``: the ``contamination`` quantile of the
-        training scores.
+        training scores (or the ``threshold`` rule's cut, or the ``fpr``
+        conformal cut).
+    calibration_scores_ : ndarray or None
+        Sorted anomaly scores of the calibration rows (``calibration`` or
+        ``calibrate``); None before calibration.
     code_index_ : anomalib_ae.scoring.NeighborIndex
         Index over the latent codes of the training rows, used by
         ``kneighbors`` (similarity search in code space) and the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from sklearn.base import BaseEstimator
@@ -13,8 +13,13 @@ from sklearn.base import BaseEstimator
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def clear_fitted(estimator: BaseEstimator) -> None:
+def clear_fitted(estimator: BaseEstimator, keep: Collection[str] = ()) -> None:
     """Remove every attribute that ``fit`` set (all but the parameters and sklearn's config).
+
+    Attributes named in ``keep`` (those the estimator had before the failed
+    ``fit`` started, e.g. the ``_parent_callback_ctx`` a scikit-learn
+    meta-estimator sets around a step's ``fit`` and deletes afterwards) stay,
+    unless they are fitted state: a name ending in ``_`` or ``_n_features_out``.
 
     Examples
     --------
@@ -30,7 +35,10 @@ def clear_fitted(estimator: BaseEstimator) -> None:
     """
     params = set(estimator.get_params(deep=False))
     for name in list(vars(estimator)):
-        if name not in params and not name.startswith("_sklearn"):
+        if name in params or name.startswith("_sklearn"):
+            continue
+        fitted = (name.endswith("_") and not name.startswith("__")) or name == "_n_features_out"
+        if fitted or name not in keep:
             delattr(estimator, name)
 
 
@@ -54,10 +62,11 @@ def unfitted_on_failure(fit: F) -> F:
     def wrapper(self: BaseEstimator, *args: Any, **kwargs: Any) -> Any:
         main = threading.current_thread() is threading.main_thread()
         handler = signal.getsignal(signal.SIGINT) if main else None
+        before = set(vars(self))
         try:
             return fit(self, *args, **kwargs)
         except BaseException as exc:
-            clear_fitted(self)
+            clear_fitted(self, keep=before)
             if _interrupted(exc) or isinstance(exc, KeyboardInterrupt):
                 raise KeyboardInterrupt(
                     f"{type(self).__name__}.fit was interrupted; the detector is left unfitted. "

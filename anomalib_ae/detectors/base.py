@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
+from anomalib_ae.detectors._calibration import CALIBRATION_CONSTRAINTS, CalibrationMixin
 from anomalib_ae.detectors._faults import unfitted_on_failure
 from anomalib_ae.detectors._neighbors import CodeNeighborsMixin
 from anomalib_ae.detectors._params import neural_init
@@ -46,13 +47,18 @@ def _n_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-class BaseDetector(OutlierMixin, BaseEstimator):
+class BaseDetector(CalibrationMixin, OutlierMixin, BaseEstimator):
     """Outlier semantics shared by every detector of this package.
 
     Subclasses implement ``fit`` (setting ``offset_``) and ``_anomaly_scores``
     (higher = more anomalous); this class derives ``score_samples``,
     ``decision_function``, ``predict`` and ``anomaly_score`` from them exactly as
-    scikit-learn's outlier detectors do.
+    scikit-learn's outlier detectors do, and the thresholds without labels of
+    :class:`~anomalib_ae.detectors._calibration.CalibrationMixin`
+    (``calibrate``, ``p_values``, ``flag``; the ``calibration``, ``fpr`` and
+    ``threshold`` parameters of the package's detectors). A ``fit`` that offers
+    them calls ``_split_calibration`` on its validated rows and
+    ``_finish_calibration`` last.
 
     Examples
     --------
@@ -77,6 +83,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        **CALIBRATION_CONSTRAINTS,
     }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -92,10 +99,6 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
         return validate_rows(self, X, reset=reset)
-
-    def _set_offset(self, train_scores: np.ndarray) -> None:
-        """Threshold at the ``contamination`` quantile of the training ``score_samples``."""
-        self.offset_ = float(np.percentile(train_scores, 100.0 * self.contamination))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Normality score of each row: higher means more normal (float64).
@@ -286,7 +289,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         -------
         self
         """
-        X = self._validate(X, reset=True)
+        X, X_cal = self._split_calibration(self._validate(X, reset=True))
         seed = seed_from(self.random_state)
         scaler = self._make_scaler().fit(X)
         with torch.random.fork_rng(devices=[]), quiet_lightning(bool(self.verbose)):
@@ -321,6 +324,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         self.n_epochs_ = len(self.history_)
         self.seed_ = seed
         path.fit_score(self, X)
+        self._finish_calibration(X_cal)
         return self
 
     # ---- scoring (anomalib_ae.scoring.path) -------------------------------------------

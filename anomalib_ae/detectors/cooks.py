@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from anomalib_ae.detectors._calibration import RULES
 from anomalib_ae.detectors._warnings import caller_stacklevel
 from anomalib_ae.detectors.base import BaseDetector
 from anomalib_ae.stats.influence import (
@@ -71,14 +72,24 @@ class CooksDistanceDetector(BaseDetector):
         How the per-target distances of a row are combined when there are
         several targets. Targets that the other columns fit exactly are left
         out.
-    threshold : {"4/n", "f_median"}, float or None, default=None
+    threshold : {"4/n", "f_median", "iqr", "mad"}, float, thresholder or None, default=None
         Cook's distance above which ``predict`` flags a row: ``"4/n"`` (a
         common rule of thumb, ``n`` training rows), ``"f_median"`` (the
-        median of F(k, n - k), Cook's own yardstick) or a positive number.
-        ``None`` thresholds by ``contamination`` instead.
+        median of F(k, n - k), Cook's own yardstick) or a positive number;
+        ``"iqr"``, ``"mad"`` or a PyThresh thresholder apply that rule to the
+        training rows' distances, as for every detector. ``None`` thresholds
+        by ``contamination`` instead.
     contamination : float, default=0.1
         Share of training rows ``predict`` flags when ``threshold=None``, in
         (0, 0.5].
+    calibration : float or None, default=None
+        Share of the rows given to ``fit`` held out as clean calibration rows
+        (for ``p_values``, ``flag`` and ``fpr``; see :class:`AutoEncoderDetector`).
+    fpr : float or None, default=None
+        Target false-positive rate of ``predict`` on fresh inliers, from the
+        calibration rows (see :class:`AutoEncoderDetector`).
+    random_state : int, RandomState or None, default=None
+        Seeds the ``calibration`` split; the fit itself is deterministic.
 
     Attributes
     ----------
@@ -173,10 +184,12 @@ class CooksDistanceDetector(BaseDetector):
         "target": [Integral, str, None],
         "aggregate": [StrOptions({"mean", "max"})],
         "threshold": [
-            StrOptions({"4/n", "f_median"}),
+            StrOptions({"4/n", "f_median", *RULES}),
             Interval(Real, 0, None, closed="neither"),
+            HasMethods(["eval"]),
             None,
         ],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -184,13 +197,19 @@ class CooksDistanceDetector(BaseDetector):
         *,
         target: int | str | None = None,
         aggregate: str = "mean",
-        threshold: str | float | None = None,
+        threshold: Any = None,
         contamination: float = 0.1,
+        calibration: float | None = None,
+        fpr: float | None = None,
+        random_state: Any = None,
     ) -> None:
         self.target = target
         self.aggregate = aggregate
         self.threshold = threshold
         self.contamination = contamination
+        self.calibration = calibration
+        self.fpr = fpr
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> CooksDistanceDetector:
@@ -208,7 +227,7 @@ class CooksDistanceDetector(BaseDetector):
         -------
         self
         """
-        X = self._validate(X, reset=True)
+        X, X_cal = self._split_calibration(self._validate(X, reset=True))
         state, influence, degeneracies = fit_influence(X, self._target_indices(), pvalues=False)
         self._warn_degenerate(degeneracies)
         self.location_ = state.location
@@ -224,13 +243,18 @@ class CooksDistanceDetector(BaseDetector):
         self.leverage_ = influence.leverage
         self.studentized_residuals_ = influence.studentized_residual
         self.cooks_distance_ = self._aggregate(influence.cooks_distance)
-        if self.threshold is None:
+        if self.threshold is None or self.threshold in RULES or hasattr(self.threshold, "eval"):
             self._set_offset(-self._anomaly_scores(X))
-            self.threshold_ = -self.offset_
         else:
-            self.threshold_ = self._threshold_value()
-            self.offset_ = -self.threshold_
+            self.offset_ = -self._threshold_value()
+        self._finish_calibration(X_cal)
         return self
+
+    @property
+    def threshold_(self) -> float:
+        """The distance threshold of ``predict``: ``-offset_``."""
+        check_is_fitted(self)
+        return -self.offset_
 
     def _target_indices(self) -> np.ndarray:
         d = self.n_features_in_

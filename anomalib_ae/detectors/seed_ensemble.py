@@ -38,8 +38,19 @@ class SeedEnsembleDetector(BaseDetector):
         Number of members.
     contamination : float, default=0.1
         Expected share of outliers in the training data; sets ``offset_``.
+    calibration : float or None, default=None
+        Share of the rows given to ``fit`` held out as clean calibration rows
+        (for ``p_values``, ``flag`` and ``fpr``; see
+        :class:`~anomalib_ae.AutoEncoderDetector`); the members do not see them.
+    fpr : float or None, default=None
+        Target false-positive rate of ``predict`` on fresh inliers, from the
+        calibration rows.
+    threshold : {"iqr", "mad"}, thresholder or None, default=None
+        A rule on the training rows' scores for ``offset_`` instead of
+        ``contamination`` (see :class:`~anomalib_ae.AutoEncoderDetector`).
     random_state : int, RandomState or None, default=None
-        Seeds the members' seeds: the same value gives the same scores.
+        Seeds the members' seeds (and the calibration split): the same value
+        gives the same scores.
 
     Attributes
     ----------
@@ -90,12 +101,18 @@ class SeedEnsembleDetector(BaseDetector):
         detector_params: dict | None = None,
         n_estimators: int = 5,
         contamination: float = 0.1,
+        calibration: float | None = None,
+        fpr: float | None = None,
+        threshold: Any = None,
         random_state: Any = None,
     ) -> None:
         self.detector = detector
         self.detector_params = detector_params
         self.n_estimators = n_estimators
         self.contamination = contamination
+        self.calibration = calibration
+        self.fpr = fpr
+        self.threshold = threshold
         self.random_state = random_state
 
     def _member(self, seed: int) -> BaseEstimator:
@@ -125,6 +142,7 @@ class SeedEnsembleDetector(BaseDetector):
         self
         """
         self._validate_params()
+        X, X_cal = self._split_calibration(X)
         rng = np.random.RandomState(seed_from(self.random_state))
         seeds = [int(s) for s in rng.randint(0, 2**31 - 1, size=self.n_estimators)]
         members = [self._member(seed).fit(X) for seed in seeds]
@@ -136,6 +154,7 @@ class SeedEnsembleDetector(BaseDetector):
             del self.feature_names_in_
         self.estimators_, self.seeds_ = members, seeds
         self._set_offset(-self._anomaly_scores(X))
+        self._finish_calibration(X_cal)
         return self
 
     def _validate(self, X: Any, *, reset: bool) -> Any:
