@@ -94,6 +94,8 @@ def test_rules_on_training_scores():
     constant = np.ones(50)
     for rule in ("iqr", "mad"):
         assert rule_cut(constant, rule) == 1.0  # flags nothing, no crash
+    with pytest.raises(ValueError, match="threshold must be 'iqr', 'mad' or a thresholder"):
+        rule_cut(s, "4/n")  # a rule of another detector is refused, not read as "mad"
 
 
 def test_pythresh_thresholders_are_mapped_back_to_the_score_scale():

@@ -22,10 +22,11 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from anomalib_ae.detectors._params import seed_from
 from anomalib_ae.detectors._thresholds import (
     benjamini_hochberg,
     conformal_cut,
@@ -68,14 +69,14 @@ class CalibrationMixin:
                 f"calibration={share} of {n} rows leaves {n_cal} calibration and {n - n_cal} "
                 "training rows; both need at least one. Pass more rows or another share."
             )
-        seed = check_random_state(getattr(self, "random_state", None)).randint(0, 2**31 - 1)
-        order = np.random.default_rng([int(seed), 0xCA1]).permutation(n)
+        seed = seed_from(getattr(self, "random_state", None))
+        order = np.random.default_rng([seed, 0xCA1]).permutation(n)
         return _safe_indexing(X, np.sort(order[n_cal:])), _safe_indexing(X, np.sort(order[:n_cal]))
 
     def _set_offset(self, train_scores: np.ndarray) -> None:
         """``offset_`` from the training rows' ``score_samples``: ``contamination`` or a rule."""
         rule = getattr(self, "threshold", None)
-        if rule is None or (isinstance(rule, str) and rule not in RULES):
+        if rule is None:
             self.offset_ = float(np.percentile(train_scores, 100.0 * self.contamination))
         else:
             self.offset_ = -rule_cut(-np.asarray(train_scores, dtype=np.float64), rule)

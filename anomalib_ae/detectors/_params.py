@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from sklearn.utils import check_random_state
+
 NEURAL_DEFAULTS: dict[str, Any] = {
     "hidden_dims": (64, 32),
     "latent_dim": 8,
@@ -89,3 +91,14 @@ def neural_init(**own_defaults: Any) -> Callable[..., None]:
         return_annotation=None,
     )
     return __init__
+
+
+def seed_from(random_state: Any) -> int:
+    """Turn a ``random_state`` (None, int or RandomState) into one integer seed.
+
+    Examples
+    --------
+    >>> seed_from(0) == seed_from(0)
+    True
+    """
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))

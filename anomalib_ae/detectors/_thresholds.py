@@ -125,12 +125,14 @@ def rule_cut(train: np.ndarray, rule: Any) -> float:
     (15.0, 18.3434)
     """
     train = np.asarray(train, dtype=np.float64)
-    if isinstance(rule, str):
-        if rule == "iqr":
-            q1, q3 = np.percentile(train, [25.0, 75.0])
-            return float(q3 + 1.5 * (q3 - q1))
+    if rule == "iqr":
+        q1, q3 = np.percentile(train, [25.0, 75.0])
+        return float(q3 + 1.5 * (q3 - q1))
+    if rule == "mad":
         median = float(np.median(train))
         return median + 3.0 * 1.4826 * float(np.median(np.abs(train - median)))
+    if not hasattr(rule, "eval"):
+        raise ValueError(f"threshold must be 'iqr', 'mad' or a thresholder, got {rule!r}.")
     if np.ptp(train) == 0:  # thresholders normalise by the range: nothing to separate
         return float(train[0])
     with warnings.catch_warnings():

@@ -10,7 +10,6 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
@@ -18,7 +17,7 @@ from torch import nn
 from anomalib_ae.detectors._calibration import CALIBRATION_CONSTRAINTS, CalibrationMixin
 from anomalib_ae.detectors._faults import unfitted_on_failure
 from anomalib_ae.detectors._neighbors import CodeNeighborsMixin
-from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._params import neural_init, seed_from
 from anomalib_ae.detectors._scaling import SCALERS, InputScaler
 from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
 from anomalib_ae.nn.mlp import ACTIVATIONS
@@ -30,17 +29,6 @@ from anomalib_ae.training import (
     make_trainer,
     quiet_lightning,
 )
-
-
-def seed_from(random_state: Any) -> int:
-    """Turn a ``random_state`` (None, int or RandomState) into one integer seed.
-
-    Examples
-    --------
-    >>> seed_from(0) == seed_from(0)
-    True
-    """
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def _n_parameters(net: nn.Module) -> int:
