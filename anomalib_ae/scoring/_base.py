@@ -38,6 +38,18 @@ class ScoreTerm:
     ----------
     weight : float, default=1.0
         Weight of the term in :func:`combine`.
+
+    Examples
+    --------
+    A term of the default autoencoder, and a user-written one in
+    ``docs/guide/extending.md``:
+
+    >>> from anomalib_ae.scoring import ReconstructionError
+    >>> term = ReconstructionError(scaling="median")
+    >>> term
+    ReconstructionError(scaling='median', weight=1.0)
+    >>> term.config()
+    {'scaling': 'median', 'weight': 1.0}
     """
 
     name: ClassVar[str] = ""

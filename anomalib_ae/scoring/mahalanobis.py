@@ -67,6 +67,18 @@ class _MemberMahalanobis(ScoreTerm):
         The fitted ranking term (its per-feature parts are this term's).
     location_ : ndarray of shape (n_members, k)
     precision_ : ndarray of shape (n_members, k, k)
+
+    Examples
+    --------
+    The ensemble's default terms:
+
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderEnsembleDetector
+    >>> X = np.random.default_rng(0).normal(size=(80, 4))
+    >>> det = AutoEncoderEnsembleDetector(n_estimators=2, hidden_dims=(8,), latent_dim=2,
+    ...                                   max_epochs=2, random_state=0).fit(X)
+    >>> [(t.name, t.precision_.shape) for t in det.score_terms_]
+    [('residual_mahalanobis', (2, 4, 4)), ('code_mahalanobis', (2, 2, 2))]
     """
 
     output = ""
@@ -139,6 +151,16 @@ class CodeDeviation(ScoreTerm):
     Attributes
     ----------
     centre_, scale_ : ndarray of shape (n_members, latent_dim)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderEnsembleDetector
+    >>> X = np.random.default_rng(0).normal(size=(80, 4))
+    >>> det = AutoEncoderEnsembleDetector(n_estimators=2, hidden_dims=(8,), latent_dim=2,
+    ...     max_epochs=2, score_terms=("code_deviation",), random_state=0).fit(X)
+    >>> det.score_terms_[0].centre_.shape
+    (2, 2)
     """
 
     name = "code_deviation"

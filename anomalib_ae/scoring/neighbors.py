@@ -31,6 +31,12 @@ class NeighborIndex:
     returns distances and positions of the ``k`` nearest, nearest first
     (``queries=None``: the training codes themselves, each leaving itself out,
     as in scikit-learn); ``n_samples`` is the number of training codes.
+    :class:`ExactIndex` is the implementation the detectors use.
+
+    Examples
+    --------
+    >>> isinstance(ExactIndex(), NeighborIndex)
+    True
     """
 
     n_samples: int
@@ -103,6 +109,16 @@ class CodeNeighborDistance(ScoreTerm):
         The ``k`` in use.
     tolerance_ : float
         Distances up to this count as the row itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderDetector
+    >>> X = np.random.default_rng(0).normal(size=(60, 3))
+    >>> det = AutoEncoderDetector(code_neighbors=3, hidden_dims=(4,), latent_dim=2,
+    ...                           max_epochs=2, random_state=0).fit(X)
+    >>> det.score_terms_[1], det.score_terms_[1].k_
+    (CodeNeighborDistance(k=3, weight=1.0), 3)
     """
 
     name = "code_neighbors"

@@ -155,6 +155,19 @@ class TrainingOutputs:
     X : ndarray of shape (n, n_features)
         The validated training rows (unscaled).
     net, dtype : the net to run and its input dtype (:func:`scoring_net`)
+
+    Examples
+    --------
+    Terms receive one in ``fit``; here one is made by hand for a fitted detector:
+
+    >>> import numpy as np
+    >>> from anomalib_ae import AutoEncoderDetector
+    >>> from anomalib_ae.scoring.precision import scoring_net
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> det = AutoEncoderDetector(hidden_dims=(4,), latent_dim=2, max_epochs=1,
+    ...                           random_state=0).fit(X)
+    >>> TrainingOutputs(det, X, *scoring_net(det)).get("errors").shape
+    (40, 3)
     """
 
     def __init__(self, detector: Any, X: np.ndarray, net: nn.Module, dtype: torch.dtype) -> None:

@@ -37,7 +37,20 @@ def mc_noise(seed: int, n_samples: int, latent_dim: int) -> torch.Tensor:
 
 @register_term
 class KLDivergence(ScoreTerm):
-    """``KL(q(z|x) || N(0, I))`` in closed form."""
+    """``KL(q(z|x) || N(0, I))`` in closed form.
+
+    Examples
+    --------
+    The terms of ``VAEDetector(score_type=...)``:
+
+    >>> import numpy as np
+    >>> from anomalib_ae import VAEDetector
+    >>> X = np.random.default_rng(0).normal(size=(60, 3))
+    >>> det = VAEDetector(score_type="kl", hidden_dims=(4,), latent_dim=2, max_epochs=2,
+    ...                   random_state=0).fit(X)
+    >>> [type(t).__name__ for t in det.score_terms_]
+    ['KLDivergence', 'CodeNeighborDistance']
+    """
 
     name = "kl"
 
@@ -66,6 +79,16 @@ class _MonteCarloTerm(ScoreTerm):
     Attributes
     ----------
     noise_ : Tensor of shape (n_samples, latent_dim)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import VAEDetector
+    >>> X = np.random.default_rng(0).normal(size=(60, 3))
+    >>> det = VAEDetector(n_samples=4, hidden_dims=(4,), latent_dim=2, max_epochs=2,
+    ...                   random_state=0).fit(X)
+    >>> det.score_terms_[0].noise_.shape
+    torch.Size([4, 2])
     """
 
     def __init__(self, n_samples: int = 10, weight: float = 1.0) -> None:
