@@ -50,7 +50,7 @@ class EnsembleReconstructionSystem(ReconstructionSystem):
         x = x.flatten(1)
         losses = (self.net(x) - x).pow(2).mean(-1)  # (n_members, batch)
         if self._trimming() and losses.shape[-1] > 1:
-            losses = losses * trimmed_weights(losses, self.trim_fraction)
+            losses = losses * self.trim_weights(losses)
         return losses.mean(0)
 
     def batch_loss(self, x: torch.Tensor) -> torch.Tensor:

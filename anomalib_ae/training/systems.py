@@ -148,11 +148,31 @@ class ReconstructionSystem(pl.LightningModule):
         """Per-row training loss of batch ``x`` (shape ``(len(x),)``)."""
         return (self.net(x) - x).pow(2).flatten(1).mean(1)
 
+    def trim_weights(self, losses: torch.Tensor) -> torch.Tensor:
+        """:func:`trimmed_weights` of ``losses`` (shape ``(..., batch)``) over the global batch.
+
+        Under data-parallel training every process holds one share of the
+        batch; the rows to drop are the largest losses of all shares together
+        (gathered without gradient), so that the trimmed loss, averaged over
+        the processes by the strategy, is the one-process trimmed loss of the
+        whole batch. The shares interleave (row ``i`` of process ``r`` is row
+        ``i * world_size + r`` of the batch), as the DataModule deals them.
+        """
+        world = self._trainer.world_size if self._trainer is not None else 1
+        if world == 1:
+            return trimmed_weights(losses, self.trim_fraction)
+        shares = self.all_gather(losses.detach())  # (world, ..., batch)
+        batch = losses.shape[-1]
+        whole = shares.movedim(0, -1).reshape(*losses.shape[:-1], batch * world)
+        weights = trimmed_weights(whole, self.trim_fraction)
+        rank = self._trainer.global_rank
+        return weights.reshape(*losses.shape, world)[..., rank].to(losses.dtype)
+
     def batch_loss(self, x: torch.Tensor) -> torch.Tensor:
         """The training loss of batch ``x``: the (trimmed) mean of :meth:`sample_losses`."""
         losses = self.sample_losses(x)
         if self._trimming() and len(losses) > 1:
-            losses = losses * trimmed_weights(losses.unsqueeze(0), self.trim_fraction)[0]
+            losses = losses * self.trim_weights(losses.unsqueeze(0))[0]
         return losses.mean()
 
     def training_step(
