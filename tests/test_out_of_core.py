@@ -43,13 +43,13 @@ def test_memmap_is_read_in_chunks(memmap_rows, monkeypatch):
     mm, _ = memmap_rows
     monkeypatch.setattr(data_module, "STREAM_CHUNK_ROWS", 64)
     reads = []
-    original = ArrayBatches._rows
+    original = ArrayBatches._dense
 
-    def spy(self, start, stop):
-        reads.append(stop - start)
-        return original(self, start, stop)
+    def spy(self, rows):
+        reads.append(rows.stop - rows.start)
+        return original(self, rows)
 
-    monkeypatch.setattr(ArrayBatches, "_rows", spy)
+    monkeypatch.setattr(ArrayBatches, "_dense", spy)
     det = AutoEncoderDetector(**{**SMALL, "inference_batch_size": 50}).fit(mm)
     scores = det.score_samples(mm)
     assert scores.shape == (300,) and np.isfinite(scores).all()

@@ -35,6 +35,7 @@ from anomalib_ae.detectors._thresholds import (
 )
 from anomalib_ae.detectors._validation import check_finite_scores
 from anomalib_ae.detectors._warnings import caller_stacklevel
+from anomalib_ae.training.sparse import SparseRows, take_rows
 
 RULES = ("iqr", "mad")
 
@@ -71,6 +72,8 @@ class CalibrationMixin:
             )
         seed = seed_from(getattr(self, "random_state", None))
         order = np.random.default_rng([seed, 0xCA1]).permutation(n)
+        if isinstance(X, SparseRows):  # sparse rows stay sparse
+            return take_rows(X, np.sort(order[n_cal:])), take_rows(X, np.sort(order[:n_cal]))
         return _safe_indexing(X, np.sort(order[n_cal:])), _safe_indexing(X, np.sort(order[:n_cal]))
 
     def _set_offset(self, train_scores: np.ndarray) -> None:

@@ -25,6 +25,7 @@ from anomalib_ae.detectors._scaling import InputScaler
 from anomalib_ae.detectors._terms import CODE_SCORE_CONSTRAINTS, CODE_SCORE_DEFAULTS
 from anomalib_ae.detectors._validation import validate_rows
 from anomalib_ae.nn.conv import check_image_shape
+from anomalib_ae.training.sparse import SparseRows
 
 IMAGE_DEFAULTS: dict[str, Any] = {
     "image_shape": None,
@@ -72,9 +73,17 @@ class ImageScaler(InputScaler):
     def fit(self, X: np.ndarray) -> ImageScaler:
         """Learn one shift and scale from all values of ``X`` (rows of pixels)."""
         d = int(np.prod(X.shape[1:]))
-        pooled = InputScaler(self.kind).fit(np.asarray(X).reshape(-1, 1))
-        self.shift_ = np.full(d, pooled.shift_[0])
-        self.scale_ = np.full(d, pooled.scale_[0])
+        if isinstance(X, SparseRows):  # from the stored values, never densified
+            mean, std, lo, hi = X.pooled_moments()
+            shift, scale = {"standard": (mean, std), "minmax": (lo, hi - lo)}.get(
+                self.kind, (0.0, 1.0)
+            )
+            scale = scale if scale > np.finfo(np.float64).eps * max(abs(shift), 1.0) else 1.0
+        else:
+            pooled = InputScaler(self.kind).fit(np.asarray(X).reshape(-1, 1))
+            shift, scale = pooled.shift_[0], pooled.scale_[0]
+        self.shift_ = np.full(d, shift)
+        self.scale_ = np.full(d, scale)
         return self
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from anomalib_ae.training.sparse import SparseRows
+
 SCALERS = ("standard", "minmax", "none")
 _CHUNK = 16384  # rows per block of fit: float64 temporaries stay small
 _BLOCK = 2048  # rows per block of transform (fits in cache)
@@ -54,6 +56,12 @@ class InputScaler:
 
     def _shift_scale(self, X: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n, d = X.shape[0], unit.shape[0]
+        if isinstance(X, SparseRows):  # from the stored values, never densified
+            if self.kind == "standard":
+                mean = X.column_sums(unit=unit) / n
+                return mean * unit, np.sqrt(X.column_sums(2, mean, unit) / n) * unit
+            lo, hi = X.column_extremes()
+            return lo, hi - lo
 
         def blocks():
             for start in range(0, n, _CHUNK):
@@ -73,7 +81,9 @@ class InputScaler:
         return lo * unit, (hi - lo) * unit
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scale rows ``X``; returns float32 with the input's shape.
+        """Scale rows ``X`` (dense: sparse rows are densified a batch at a time before this).
+
+        Returns float32 with the input's shape.
 
         Computed a cache-sized block of rows at a time, in place, so the only
         full-size allocation is the float32 result: in float32 for float32

@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.base import BaseEstimator
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
+
+from anomalib_ae.training.sparse import SparseRows
 
 _CHUNK = 65536
 
@@ -26,6 +29,7 @@ def check_numeric_frame(X: Any) -> None:
     Examples
     --------
     >>> import pandas as pd
+import scipy.sparse as sp
     >>> check_numeric_frame(pd.DataFrame({"a": [1.0], "b": ["x"]}))
     Traceback (most recent call last):
     ...
@@ -50,8 +54,8 @@ def _column_names(estimator: BaseEstimator, columns: np.ndarray) -> list:
     return [int(i) for i in columns]
 
 
-def non_finite_message(estimator: BaseEstimator, X: np.ndarray) -> str:
-    """Describe where ``X`` holds NaN or infinite values and what to do about it.
+def non_finite_message(estimator: BaseEstimator, X: np.ndarray | SparseRows) -> str:
+    """Describe where ``X`` (an array or sparse rows) holds NaN or infinite values and what to do.
 
     Examples
     --------
@@ -60,12 +64,18 @@ def non_finite_message(estimator: BaseEstimator, X: np.ndarray) -> str:
     >>> non_finite_message(BaseEstimator(), np.array([[1.0, np.nan], [np.inf, np.nan]]))
     'X contains NaN (2 value(s) in column(s) [1]) and infinity (1 value(s) in column(s) [0]); impute missing values (e.g. sklearn.impute.SimpleImputer in a Pipeline) and clip or replace infinite values (e.g. numpy.nan_to_num) or drop those rows.'
     """
-    flat = X.reshape(len(X), -1)
-    n_nan, n_inf = np.zeros(flat.shape[1], int), np.zeros(flat.shape[1], int)
-    for start in range(0, len(flat), _CHUNK):
-        block = np.asarray(flat[start : start + _CHUNK])
-        n_nan += np.isnan(block).sum(0)
-        n_inf += np.isinf(block).sum(0)
+    if isinstance(X, SparseRows):
+        matrix = X.matrix
+        d = matrix.shape[1]
+        n_nan = np.bincount(matrix.indices[np.isnan(matrix.data)], minlength=d)
+        n_inf = np.bincount(matrix.indices[np.isinf(matrix.data)], minlength=d)
+    else:
+        flat = X.reshape(len(X), -1)
+        n_nan, n_inf = np.zeros(flat.shape[1], int), np.zeros(flat.shape[1], int)
+        for start in range(0, len(flat), _CHUNK):
+            block = np.asarray(flat[start : start + _CHUNK])
+            n_nan += np.isnan(block).sum(0)
+            n_inf += np.isinf(block).sum(0)
     found, remedies = [], []
     for label, counts, remedy in (
         ("NaN", n_nan, "impute missing values (e.g. sklearn.impute.SimpleImputer in a Pipeline)"),
@@ -112,11 +122,14 @@ def _clearer_error(estimator: BaseEstimator, X: Any, exc: Exception) -> Exceptio
     return exc
 
 
-def validate_rows(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
+def validate_rows(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray | SparseRows:
     """Validate ``X`` as a finite numeric 2-D array (DataFrames keep their column names).
 
     Float32 and float64 inputs keep their dtype (so memory maps are not copied);
-    integer and boolean inputs become float64.
+    integer and boolean inputs become float64. A SciPy sparse matrix (CSR or
+    CSC) is accepted by an estimator whose ``_sparse_input`` is true and comes
+    back as :class:`~anomalib_ae.training.sparse.SparseRows`, densified later one
+    batch at a time; other estimators refuse it with a ``TypeError``.
 
     Examples
     --------
@@ -128,11 +141,13 @@ def validate_rows(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarra
     ValueError: AutoEncoderDetector expects a 2-D array of shape (n_samples, n_features), got an array of shape (2,). Reshape your data: X.reshape(-1, 1) if it holds one feature or X.reshape(1, -1) if it holds one sample.
     """
     check_numeric_frame(X)
+    sparse = sp.issparse(X) and bool(getattr(estimator, "_sparse_input", False))
     try:
         out = validate_data(
             estimator,
             X,
             reset=reset,
+            accept_sparse=["csr", "csc"] if sparse else False,
             dtype=[np.float64, np.float32],
             ensure_all_finite=False,
             ensure_min_samples=1,
@@ -143,11 +158,21 @@ def validate_rows(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarra
         if clearer is exc:
             raise
         raise clearer from None
+    if sparse:
+        return _sparse_rows(estimator, out)
     try:
         assert_all_finite(out, input_name="X")
     except ValueError:
         raise ValueError(non_finite_message(estimator, out)) from None
     return out
+
+
+def _sparse_rows(estimator: BaseEstimator, X: Any) -> SparseRows:
+    """Validated sparse ``X`` as :class:`SparseRows` (CSR), after checking its stored values."""
+    rows = SparseRows(X)
+    if not np.isfinite(rows.matrix.data).all():
+        raise ValueError(non_finite_message(estimator, rows))
+    return rows
 
 
 SCORE_LIMIT = 1e300

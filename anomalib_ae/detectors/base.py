@@ -168,6 +168,9 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
     ((40,), (40, 1))
     """
 
+    _sparse_input = True
+    """Sparse rows are accepted and densified one batch at a time (see ``validate_rows``)."""
+
     _parameter_constraints: dict = {
         **BaseDetector._parameter_constraints,
         "hidden_dims": ["array-like"],
@@ -369,3 +372,8 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         check_is_fitted(self, "_n_features_out")
         _check_feature_names_in(self, input_features, generate_names=False)
         return np.asarray([f"latent{i}" for i in range(self._n_features_out)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

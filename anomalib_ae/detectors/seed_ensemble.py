@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -167,3 +168,11 @@ class SeedEnsembleDetector(BaseDetector):
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         return np.mean([-member.score_samples(X) for member in self.estimators_], axis=0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:  # sparse input as its members take it
+            tags.input_tags.sparse = get_tags(self._member(0)).input_tags.sparse
+        except (TypeError, ValueError):  # an invalid member: fit says why
+            tags.input_tags.sparse = False
+        return tags

@@ -94,7 +94,9 @@ class _MemberMahalanobis(ScoreTerm):
         self.ranker_ = self.rank_by if self.rank_by is not None else ReconstructionError()
         rank = train.fit(self.ranker_)  # (n, n_members)
         keep = rank <= np.quantile(rank, self.keep, axis=0)
-        values = train.get(self.output)  # (n, n_members, k)
+        if train.sample_rows is not None:  # a wide output: fitted on the bounded sample
+            keep = keep[train.sample_rows]
+        values = train.sample(self.output)  # (n, n_members, k)
         self._check_size(values.shape[1], values.shape[2])
         fitted = [fit_gaussian(values[:, m], keep[:, m]) for m in range(values.shape[1])]
         del values
@@ -166,7 +168,7 @@ class CodeDeviation(ScoreTerm):
     name = "code_deviation"
 
     def fit(self, train: TrainingOutputs) -> np.ndarray:
-        codes = train.get("member_codes")
+        codes = train.sample("member_codes")
         self.centre_ = np.median(codes, axis=0)
         self.scale_ = robust_feature_scale((codes - self.centre_) ** 2)
         return train.values(self)

@@ -21,6 +21,7 @@ from torch import nn
 from anomalib_ae.scoring.precision import scoring_net
 from anomalib_ae.training import cpu_threads
 from anomalib_ae.training.inference import predict_batches
+from anomalib_ae.training.sparse import take_rows
 
 if TYPE_CHECKING:
     from anomalib_ae.scoring._base import ScoreTerm
@@ -146,6 +147,35 @@ class EnsembleOutputs(NetOutputs):
         return self.residuals.pow(2)
 
 
+STATISTICS_MIN_ROWS = 10_000
+STATISTICS_VALUES = 2**24
+"""Statistics of wide outputs are estimated from at most ``max(STATISTICS_MIN_ROWS,
+STATISTICS_VALUES // width)`` training rows (see :meth:`TrainingOutputs.sample`)."""
+
+
+def statistics_rows(n: int, width: int, seed: int) -> np.ndarray | None:
+    """Sorted seeded rows a per-feature statistic is estimated on, or None for all ``n`` rows.
+
+    A per-feature median or a covariance of the reconstruction errors needs the
+    errors of the rows it is fitted on in memory, ``rows x width`` floats, so
+    above ``max(10,000, 2**24 / width)`` rows (128 MiB of float64) it is
+    estimated on that many rows drawn without replacement, as scikit-learn's
+    ``QuantileTransformer`` estimates its quantiles on a subsample. Below that
+    (every ADBench training set) every row is used.
+
+    Examples
+    --------
+    >>> statistics_rows(5_000, 20, seed=0) is None
+    True
+    >>> len(statistics_rows(1_000_000, 2_000, seed=0))
+    10000
+    """
+    cap = max(STATISTICS_MIN_ROWS, STATISTICS_VALUES // max(int(width), 1))
+    if n <= cap:
+        return None
+    return np.sort(np.random.default_rng([int(seed), 0x57A7]).choice(n, cap, replace=False))
+
+
 class TrainingOutputs:
     """The training rows as the score terms see them while they are fitted.
 
@@ -181,6 +211,24 @@ class TrainingOutputs:
     def get(self, name: str) -> np.ndarray:
         """One output (e.g. ``"errors"``, ``"codes"``) of every training row."""
         return self.collect(lambda out: getattr(out, name))
+
+    @property
+    def sample_rows(self) -> np.ndarray | None:
+        """The rows :meth:`sample` reads (:func:`statistics_rows`; None: every row)."""
+        width = int(np.prod(self.X.shape[1:])) * int(getattr(self.net, "n_members", 1))
+        return statistics_rows(len(self.X), width, getattr(self.detector, "seed_", 0))
+
+    def sample(self, name: str) -> np.ndarray:
+        """One output of the :attr:`sample_rows`, for a statistic of a wide output.
+
+        Per-feature medians and covariances of the errors are fitted on these
+        rows, so their memory stays bounded however many rows are trained on.
+        """
+        rows = self.sample_rows
+        if rows is None:
+            return self.get(name)
+        X = take_rows(self.X, rows)
+        return collect(self.detector, X, lambda out: getattr(out, name), self.net, self.dtype)
 
     def values(self, term: ScoreTerm) -> np.ndarray:
         """A fitted term's values on the training rows."""

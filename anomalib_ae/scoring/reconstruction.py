@@ -77,7 +77,7 @@ class ReconstructionError(ScoreTerm):
     def fit(self, train: TrainingOutputs) -> np.ndarray:
         self.feature_scale_ = None  # raw errors while the scale is measured
         if self.scaling == "median":
-            self.feature_scale_ = robust_feature_scale(train.get("errors"))
+            self.feature_scale_ = robust_feature_scale(train.sample("errors"))
         return train.values(self)
 
     def _scaled(self, out: NetOutputs) -> torch.Tensor:

@@ -2,7 +2,9 @@
 
 No per-row Python indexing happens in the hot path: an in-memory array is turned
 into one float32 tensor once, and every batch is a single tensor index.
-Memory-mapped arrays are streamed chunk by chunk instead of being copied whole.
+Memory-mapped arrays are streamed chunk by chunk instead of being copied whole;
+sparse rows (:class:`~anomalib_ae.training.sparse.SparseRows`) are densified one
+batch at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+
+from anomalib_ae.training.sparse import SparseRows, take_rows
 
 Transform = Callable[[np.ndarray], np.ndarray]
 
@@ -184,7 +188,11 @@ class ArrayBatches:
         self.n_samples = len(X)
         self._generator = torch.Generator().manual_seed(int(seed))
         self._streamed = is_streamed(X)
-        if self._streamed:
+        self._sparse = isinstance(X, SparseRows)
+        if self._sparse:  # densified (and scaled) one batch at a time
+            self._array = X
+            self._transform = transform
+        elif self._streamed:
             self._array = X
             self._transform = transform
             step = self.batch_size * self.num_replicas
@@ -226,13 +234,19 @@ class ArrayBatches:
             )
             order = _shard(order, self.rank, self.num_replicas)
             for start, stop in batch_bounds(len(order), self.batch_size, self.shuffle):
-                yield self._tensor[order[start:stop]]
+                yield self._batch(order[start:stop])
         else:
             for start, stop in batch_bounds(n, self.batch_size, self.shuffle):
-                yield self._tensor[start:stop]
+                yield self._batch(slice(start, stop))
 
-    def _rows(self, start: int, stop: int) -> torch.Tensor:
-        rows = np.asarray(self._array[start:stop])
+    def _batch(self, rows: torch.Tensor | slice) -> torch.Tensor:
+        if not self._sparse:
+            return self._tensor[rows]
+        return self._dense(rows if isinstance(rows, slice) else rows.numpy())
+
+    def _dense(self, rows: Any) -> torch.Tensor:
+        """Rows ``rows`` (a slice or positions) of the array, transformed, as float32."""
+        rows = np.asarray(self._array[rows])
         if self._transform is not None:
             rows = self._transform(rows)
         return torch.as_tensor(np.ascontiguousarray(rows, dtype=np.float32))
@@ -244,7 +258,7 @@ class ArrayBatches:
         if self.shuffle and len(starts) > 1:  # one chunk: the same order as in memory
             starts = starts[torch.randperm(len(starts), generator=self._generator)]
         for start in starts.tolist():
-            block = self._rows(start, min(start + chunk, n))
+            block = self._dense(slice(start, min(start + chunk, n)))
             if self.shuffle or self.num_replicas > 1:
                 order = (
                     torch.randperm(len(block), generator=self._generator)
@@ -293,10 +307,8 @@ class ArrayDataModule(pl.LightningDataModule):
         else:
             order = np.random.default_rng(seed).permutation(n)
             val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-            if is_streamed(X):  # fancy indexing would copy the memory map whole
-                self.train_X, self.val_X = RowSubset(X, train_idx), RowSubset(X, val_idx)
-            else:
-                self.train_X, self.val_X = X[train_idx], X[val_idx]
+            # a memory map stays on disk and sparse rows stay sparse (take_rows)
+            self.train_X, self.val_X = take_rows(X, train_idx), take_rows(X, val_idx)
 
     @property
     def has_validation(self) -> bool:
