@@ -168,22 +168,3 @@ def test_docs_table_is_current():
         [sys.executable, str(script), "--check"], cwd=root, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-
-
-@pytest.mark.parametrize("case", [c for c in FIT_CASES if c.expected is not None], ids=repr)
-def test_fit_errors_inside_a_pipeline_are_the_bare_ones(detector_name, case):
-    """A meta-estimator's own attributes survive a failed fit, so its clean-up cannot mask
-    the detector's error (scikit-learn sets ``_parent_callback_ctx`` around a step's fit)."""
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-    from sklearn.utils.validation import check_is_fitted
-
-    expected = expected_outcome(detector_name, "fit", case)
-    if expected is None:
-        pytest.skip(f"{detector_name} fits {case.name}")
-    det = fast_detector(detector_name, max_epochs=1)
-    pipe = make_pipeline(FunctionTransformer(), det)
-    outcome, value = run_case(pipe.fit, case.make())
-    assert_outcome(outcome, value, expected, f"Pipeline({detector_name}).fit({case.name})")
-    with pytest.raises(Exception, match="not fitted"):
-        check_is_fitted(det)
