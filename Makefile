@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 AEOD_DATA_DIR ?= $(wildcard $(abspath ../shared/datasets))
 export AEOD_DATA_DIR
 
-.PHONY: install bench test test-all lint docs clean
+.PHONY: install bench test test-slow test-all lint docs clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ bench: install
 
 test: install
 	$(BIN)/python -m pytest -m "not slow"
+
+# The long tests (DDP processes, a million sparse rows, the docs table, dask): CI runs them too.
+test-slow: install
+	$(BIN)/python -m pytest -m slow
 
 test-all: install
 	$(BIN)/python -m pytest
