@@ -29,7 +29,6 @@ def check_numeric_frame(X: Any) -> None:
     Examples
     --------
     >>> import pandas as pd
-import scipy.sparse as sp
     >>> check_numeric_frame(pd.DataFrame({"a": [1.0], "b": ["x"]}))
     Traceback (most recent call last):
     ...
