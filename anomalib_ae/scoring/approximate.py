@@ -7,7 +7,7 @@ queries. Above :data:`EXACT_MAX_ROWS` training rows the detectors search
 approximately, at a cost per row that grows only slowly with ``n``:
 
 - :class:`IVFIndex` (with ``faiss-cpu``, the extra ``anomalib_ae[faiss]``):
-  an inverted-file index. The codes are split into ``~2 sqrt(n)`` lists
+  an inverted-file index. The codes are split into ``sqrt(8 n)`` lists
   around centroids (a few seeded Lloyd iterations in float64 NumPy); a query
   scans the ``n_probe`` lists whose centroids are nearest and gets the
   nearest codes among those.
@@ -106,10 +106,11 @@ class IVFIndex(NeighborIndex):
 
     Parameters
     ----------
-    n_probe : int, default=16
+    n_probe : int, default=8
         Lists each query scans.
     n_lists : int or None, default=None
-        Number of lists; None: ``round(2 * sqrt(n))``.
+        Number of lists; None: ``round(sqrt(n_probe * n))`` (which balances the
+        centroids' and the lists' scans).
     n_iter : int, default=5
         Lloyd iterations of the centroids.
     random_state : int, default=0
@@ -125,7 +126,7 @@ class IVFIndex(NeighborIndex):
     """
 
     def __init__(
-        self, n_probe: int = 16, n_lists: int | None = None, n_iter: int = 5, random_state: int = 0
+        self, n_probe: int = 8, n_lists: int | None = None, n_iter: int = 5, random_state: int = 0
     ) -> None:
         self.n_probe, self.n_lists, self.n_iter, self.random_state = (
             n_probe,
@@ -143,7 +144,7 @@ class IVFIndex(NeighborIndex):
     # ---- building ----------------------------------------------------------------------
     def _centroids(self) -> np.ndarray:
         n = self.n_samples
-        n_lists = self.n_lists or max(1, round(2 * np.sqrt(n)))
+        n_lists = self.n_lists or max(1, round(np.sqrt(self.n_probe * n)))
         n_lists = min(n_lists, n)
         rng = np.random.default_rng(self.random_state)
         sample = np.sort(rng.choice(n, size=min(n, 64 * n_lists), replace=False))
