@@ -100,7 +100,7 @@ class IVFIndex(NeighborIndex):
     """Approximate search with a faiss inverted-file index (exact float64 re-ranking).
 
     ``fit`` keeps the codes; the lists are built the first time the index is
-    searched (centroids from seeded Lloyd iterations on at most ``64 *
+    searched (centroids from seeded Lloyd iterations on at most ``32 *
     n_lists`` codes), and rebuilt from the stored centroids and list
     assignments after loading a saved detector (no faiss object is stored).
 
@@ -147,7 +147,7 @@ class IVFIndex(NeighborIndex):
         n_lists = self.n_lists or max(1, round(np.sqrt(self.n_probe * n)))
         n_lists = min(n_lists, n)
         rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.choice(n, size=min(n, 64 * n_lists), replace=False))
+        sample = np.sort(rng.choice(n, size=min(n, 32 * n_lists), replace=False))
         points = np.asarray(self.codes_[sample], dtype=np.float64)
         centroids = points[np.sort(rng.choice(len(points), size=n_lists, replace=False))]
         for _ in range(self.n_iter):
@@ -170,13 +170,7 @@ class IVFIndex(NeighborIndex):
 
         if self.centroids_ is None:
             self.centroids_ = self._centroids()
-            codes = np.asarray(self.codes_, dtype=np.float64)
-            self.lists_ = np.concatenate(
-                [
-                    _nearest_centroid(codes[i : i + _CHUNK], self.centroids_)
-                    for i in range(0, len(codes), _CHUNK)
-                ]
-            ).astype(np.int64)
+            self.lists_ = _nearest_centroid(self.codes_, self.centroids_)
         dim = self.centroids_.shape[1]
         quantizer = faiss.IndexFlatL2(dim)
         quantizer.add(np.ascontiguousarray(self.centroids_, dtype=np.float32))
@@ -235,9 +229,23 @@ class IVFIndex(NeighborIndex):
 
 
 def _nearest_centroid(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Each point's nearest centroid (float64; squared norms expanded)."""
-    dist = (centroids**2).sum(1)[None, :] - 2.0 * points @ centroids.T
-    return dist.argmin(1)
+    """Each point's nearest centroid: faiss proposes 3 (float32), exact float64 distances pick.
+
+    (A float64 NumPy distance matrix would write ``n x n_lists`` floats per pass.)
+    """
+    import faiss
+
+    quantizer = faiss.IndexFlatL2(centroids.shape[1])
+    quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    found = min(3, len(centroids))
+    nearest = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), _CHUNK):
+        chunk = np.asarray(points[start : start + _CHUNK], dtype=np.float64)
+        lists = quantizer.search(np.ascontiguousarray(chunk, dtype=np.float32), found)[1]
+        nearest[start : start + len(chunk)] = _rank(
+            chunk, centroids[np.maximum(lists, 0)], lists, 1
+        )[1][:, 0]
+    return nearest
 
 
 class SubsetIndex(NeighborIndex):
