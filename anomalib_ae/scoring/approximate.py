@@ -211,6 +211,14 @@ class IVFIndex(NeighborIndex):
             dist[short], ids[short] = _rank(q64[short], np.asarray(codes, np.float64), every, k)
         return dist, ids
 
+    def kth_training_distance(self, k: int) -> np.ndarray:
+        out = np.empty(self.n_samples)
+        for start in range(0, self.n_samples, _CHUNK):  # (no (n, k) arrays of every row)
+            chunk = self.codes_[start : start + _CHUNK]
+            rows = np.arange(start, start + len(chunk))
+            out[rows] = _without_self(*self._search(chunk, k + 1), rows, k)[0][:, -1]
+        return out
+
     def kneighbors(self, queries, n_neighbors, return_distance=True):
         k = int(n_neighbors)
         training = queries is None

@@ -186,6 +186,23 @@ class TrainingOutputs:
         """A fitted term's values on the training rows."""
         return self.collect(term.values)
 
+    def subset(self, name: str, max_elements: int = 2**22) -> TrainingOutputs:
+        """These rows, or a seeded subset of them small enough that output ``name`` of all its
+        rows holds at most ``max_elements`` numbers (itself when they all fit).
+
+        For statistics that a bounded sample estimates well (a per-feature median), so
+        that fitting them does not hold an ``(n, n_features)`` float64 array of every row.
+        """
+        first = collect(
+            self.detector, self.X[:1], lambda out: getattr(out, name), self.net, self.dtype
+        )
+        per_row = int(np.prod(first.shape[1:]))
+        rows = max(1, max_elements // max(per_row, 1))
+        if len(self.X) <= rows:
+            return self
+        keep = np.sort(np.random.default_rng(0).choice(len(self.X), size=rows, replace=False))
+        return TrainingOutputs(self.detector, self.X[keep], self.net, self.dtype)
+
     def fit(self, term: ScoreTerm) -> np.ndarray | None:
         """Fit ``term`` (once, however often it is asked for) and return its training values."""
         if id(term) not in self._fitted:
