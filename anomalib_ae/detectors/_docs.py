@@ -118,7 +118,18 @@ image_shape : tuple of int or None, default=None
         tables (on ADBench's 29 tables x 3 seeds it raised the VAE from 0.817
         to 0.832 mean AUROC). One exact copy of the row among
         the training codes is skipped, so training rows scored again get
-        their leave-one-out distance."""
+        their leave-one-out distance.
+    neighbor_index : {"auto", "exact", "approximate"}, default="auto"
+        How the training codes are searched (the code-neighbour term and
+        ``kneighbors``). ``"exact"``: exact search
+        (:class:`~anomalib_ae.scoring.ExactIndex`), whose cost per row grows
+        with the training set; ``"approximate"``: a faiss inverted-file index
+        (:class:`~anomalib_ae.scoring.IVFIndex`, with the ``faiss`` extra;
+        without faiss, exact search over a seeded subset of 50,000 training
+        codes, :class:`~anomalib_ae.scoring.SubsetIndex`); ``"auto"``: exact up
+        to 50,000 training rows, approximate above (see ``docs/scaling.md``
+        for what the approximation costs in AUROC). Deterministic either
+        way."""
 
 ERROR_SCALING_PARAMS = """\
 error_scaling : {"auto", "median", "none"}, default="auto"

@@ -1,5 +1,7 @@
 """The parameters that choose an autoencoder's score terms: ``error_scaling``, ``code_neighbors``.
 
+(``neighbor_index`` chooses how the code-neighbour term searches.)
+
 ``error_scaling`` sets the :class:`~anomalib_ae.scoring.ReconstructionError`
 term's per-feature scaling; ``code_neighbors`` adds a
 :class:`~anomalib_ae.scoring.CodeNeighborDistance` term. A detector without
@@ -19,9 +21,10 @@ ERROR_SCALE_DEFAULTS: dict[str, Any] = {"error_scaling": "auto"}
 ERROR_SCALE_CONSTRAINTS: dict[str, list] = {
     "error_scaling": [StrOptions({"auto", "median", "none"})],
 }
-CODE_SCORE_DEFAULTS: dict[str, Any] = {"code_neighbors": "auto"}
+CODE_SCORE_DEFAULTS: dict[str, Any] = {"code_neighbors": "auto", "neighbor_index": "auto"}
 CODE_SCORE_CONSTRAINTS: dict[str, list] = {
     "code_neighbors": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    "neighbor_index": [StrOptions({"auto", "exact", "approximate"})],
 }
 
 TABLE_CODE_NEIGHBORS = 5

@@ -7,6 +7,7 @@ offset). :data:`TERMS` lists the registered terms by name.
 """
 
 from anomalib_ae.scoring._base import TERMS, ScoreTerm, combine, positive_median, register_term
+from anomalib_ae.scoring.approximate import EXACT_MAX_ROWS, IVFIndex, SubsetIndex, make_index
 from anomalib_ae.scoring.mahalanobis import CodeDeviation, CodeMahalanobis, ResidualMahalanobis
 from anomalib_ae.scoring.neighbors import CodeNeighborDistance, ExactIndex, NeighborIndex
 from anomalib_ae.scoring.outputs import (
@@ -25,6 +26,7 @@ from anomalib_ae.scoring.vae import (
 )
 
 __all__ = [
+    "EXACT_MAX_ROWS",
     "TERMS",
     "CodeDeviation",
     "CodeMahalanobis",
@@ -32,6 +34,7 @@ __all__ = [
     "ConditionalVAEOutputs",
     "EnsembleOutputs",
     "ExactIndex",
+    "IVFIndex",
     "KLDivergence",
     "NegativeELBO",
     "NeighborIndex",
@@ -40,10 +43,12 @@ __all__ = [
     "ReconstructionProbability",
     "ResidualMahalanobis",
     "ScoreTerm",
+    "SubsetIndex",
     "TrainingOutputs",
     "VAEOutputs",
     "VAEReconstruction",
     "combine",
+    "make_index",
     "positive_median",
     "register_term",
 ]

@@ -49,6 +49,10 @@ class NeighborIndex:
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def kth_training_distance(self, k: int) -> np.ndarray:
+        """Each training code's leave-one-out distance to its ``k``-th nearest other code."""
+        return self.kneighbors(None, k)[0][:, -1]
+
 
 class ExactIndex(NeighborIndex):
     """Exact Euclidean search with scikit-learn's :class:`~sklearn.neighbors.NearestNeighbors`.
@@ -132,7 +136,7 @@ class CodeNeighborDistance(ScoreTerm):
         self.k_ = min(int(self.k), max(index.n_samples - 1, 0))
         if not self.k_:
             return None
-        dist = index.kneighbors(None, self.k_)[0][:, -1]
+        dist = index.kth_training_distance(self.k_)
         self.tolerance_ = 1e-6 * float(positive_median(dist))
         return dist
 

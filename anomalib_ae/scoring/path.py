@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from anomalib_ae.scoring._base import ScoreTerm, combine, positive_median
-from anomalib_ae.scoring.neighbors import ExactIndex
+from anomalib_ae.scoring.approximate import make_index
 from anomalib_ae.scoring.outputs import NetOutputs, TrainingOutputs, collect
 from anomalib_ae.scoring.precision import scoring_net
 
@@ -33,7 +33,7 @@ def fit_score(detector: Any, X: np.ndarray) -> None:
     """Fit the score of a detector whose net is trained, on its training rows ``X``.
 
     Sets ``code_index_`` (the training codes, for ``kneighbors`` and the
-    code-space terms), ``score_terms_`` (the fitted terms that apply),
+    code-space terms; exact or approximate search as ``neighbor_index`` says), ``score_terms_`` (the fitted terms that apply),
     ``score_scales_`` (their training medians, or None for one term) and
     ``offset_``.
     """
@@ -42,7 +42,7 @@ def fit_score(detector: Any, X: np.ndarray) -> None:
     train = TrainingOutputs(detector, X, net, dtype)
     codes = train.get("codes")
     detector._n_features_out = int(codes.shape[1])
-    detector.code_index_ = ExactIndex().fit(codes)
+    detector.code_index_ = make_index(codes, getattr(detector, "neighbor_index", "auto"))
     del codes
     # 2. terms
     declared = detector._score_terms()

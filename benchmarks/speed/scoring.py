@@ -8,7 +8,13 @@ public call (input validation, scaling, the forward pass, the per-row error,
 float64 scores).
 Interleaved rounds; the ratio is the median of per-round ratios of rows/s.
 
-Usage: python benchmarks/speed/scoring.py [--rows 200000] [--repeats 5]
+With ``--equal-work`` the options that add scoring work beyond the bare pass
+plus its error are off (no code-neighbour search, no per-feature error
+scaling); a check then confirms the scores do not depend on the batch they
+arrive in (``inference_batch_size`` 1024 vs 16384, and 1,000 rows scored
+alone), as the float64 scoring twin guarantees.
+
+Usage: python benchmarks/speed/scoring.py [--rows 200000] [--repeats 5] [--equal-work] [--d 100]
 """
 
 from __future__ import annotations
@@ -40,13 +46,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--d", type=int, default=100)
+    parser.add_argument("--equal-work", action="store_true")
     args = parser.parse_args()
+    extra = dict(code_neighbors=0, error_scaling="none") if args.equal_work else {}
     header("scoring: score_samples vs a bare inference_mode forward pass (target: >= 0.8x rows/s)")
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(args.rows, 100)).astype(np.float32)
-    det = AutoEncoderDetector(max_epochs=1, random_state=0).fit(X[:5000])
+    X = rng.normal(size=(args.rows, args.d)).astype(np.float32)
+    det = AutoEncoderDetector(max_epochs=1, random_state=0, **extra).fit(X[:5000])
+    print(f"ours: {'equal work, off: ' + str(extra) if extra else 'defaults'}")
     T = torch.from_numpy(det.scaler_.transform(X))
-    print(f"rows {args.rows}, d 100, repeats {args.repeats} (+1 warm-up), interleaved\n")
+    print(f"rows {args.rows}, d {args.d}, repeats {args.repeats} (+1 warm-up), interleaved\n")
     print(
         "| inference_batch_size | bare forward rows/s | bare forward + error rows/s "
         "| ours rows/s | ours / bare forward | ours / bare forward + error |"
@@ -71,6 +81,12 @@ def main() -> None:
             f"| {1 / ratio(times, 'ours', 'errors'):.2f} |",
             flush=True,
         )
+    scores = det.set_params(inference_batch_size=1024).score_samples(X)
+    same = np.array_equal(scores, det.set_params(inference_batch_size=16384).score_samples(X))
+    alone = np.array_equal(scores[5000:6000], det.score_samples(X[5000:6000]))
+    print(
+        f"\nscores independent of the batch (1024 vs 16384 rows; 1,000 rows alone): {same and alone}"
+    )
 
 
 if __name__ == "__main__":
