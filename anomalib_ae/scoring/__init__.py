@@ -7,6 +7,7 @@ offset). :data:`TERMS` lists the registered terms by name.
 """
 
 from anomalib_ae.scoring._base import TERMS, ScoreTerm, combine, positive_median, register_term
+from anomalib_ae.scoring.density import MADEOutputs, NegativeLogLikelihood
 from anomalib_ae.scoring.mahalanobis import CodeDeviation, CodeMahalanobis, ResidualMahalanobis
 from anomalib_ae.scoring.neighbors import CodeNeighborDistance, ExactIndex, NeighborIndex
 from anomalib_ae.scoring.outputs import (
@@ -33,7 +34,9 @@ __all__ = [
     "EnsembleOutputs",
     "ExactIndex",
     "KLDivergence",
+    "MADEOutputs",
     "NegativeELBO",
+    "NegativeLogLikelihood",
     "NeighborIndex",
     "NetOutputs",
     "ReconstructionError",
