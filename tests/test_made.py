@@ -146,3 +146,29 @@ def test_one_feature_is_a_plain_mixture():
     det = MADEDetector(**FAST).fit(X)
     scores = det.score_samples(np.array([[0.0], [8.0]]))
     assert scores[0] > scores[1]
+
+
+# ---- the latent-density term on an autoencoder's codes ---------------------------------
+def _ae(**params):
+    from anomalib_ae import AutoEncoderDetector
+
+    base = {"hidden_dims": (8,), "latent_dim": 2, "max_epochs": 3, "random_state": 0}
+    return AutoEncoderDetector(**{**base, **params})
+
+
+def test_code_density_term_is_added_fitted_and_saved(tmp_path):
+    X = _blob(200)
+    det = _ae(code_density=True, code_neighbors=0).fit(X)
+    assert [t.name for t in det.score_terms_] == ["reconstruction", "code_density"]
+    term = det.score_terms_[1]
+    codes = det.transform(X)
+    values = term._nll(torch.from_numpy(codes)).numpy() - term.floor_
+    assert np.median(values) > 0  # a typical training row is positive (median-scalable)
+    far_code = codes.mean(0) + 50 * codes.std(0)
+    assert term._nll(torch.from_numpy(far_code[None])).item() > np.quantile(values, 0.99)
+    det.save(tmp_path / "ae.aeod")
+    np.testing.assert_array_equal(load(tmp_path / "ae.aeod").score_samples(X), det.score_samples(X))
+    again = _ae(code_density=True, code_neighbors=0).fit(X)
+    np.testing.assert_array_equal(again.score_samples(X), det.score_samples(X))
+    halves = np.r_[det.score_samples(X[:77]), det.score_samples(X[77:])]
+    np.testing.assert_allclose(halves, det.score_samples(X), rtol=1e-6, atol=1e-6)

@@ -7,7 +7,7 @@ offset). :data:`TERMS` lists the registered terms by name.
 """
 
 from anomalib_ae.scoring._base import TERMS, ScoreTerm, combine, positive_median, register_term
-from anomalib_ae.scoring.density import MADEOutputs, NegativeLogLikelihood
+from anomalib_ae.scoring.density import CodeDensity, MADEOutputs, NegativeLogLikelihood
 from anomalib_ae.scoring.mahalanobis import CodeDeviation, CodeMahalanobis, ResidualMahalanobis
 from anomalib_ae.scoring.neighbors import CodeNeighborDistance, ExactIndex, NeighborIndex
 from anomalib_ae.scoring.outputs import (
@@ -27,6 +27,7 @@ from anomalib_ae.scoring.vae import (
 
 __all__ = [
     "TERMS",
+    "CodeDensity",
     "CodeDeviation",
     "CodeMahalanobis",
     "CodeNeighborDistance",
