@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from anomalib_ae.detectors._docs import fill_doc
+from anomalib_ae.detectors._docs import NEURAL_PARAMS, fill_doc
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.made import CONDITIONALS, MADENet
@@ -59,7 +59,8 @@ class MADEDetector(BaseNeuralDetector):
         standardises), so that a feature taking few values cannot collapse a
         component onto a point and make the likelihood unbounded.
     hidden_dims : tuple of int, default=(64, 64)
-        Widths of the masked hidden layers (at least one); ``latent_dim`` is
+        Widths of the masked hidden layers (at least one). ``latent_dim``,
+        ``dropout`` and ``batch_norm`` are accepted (shared parameters) but
         not used.
     {neural_params}
 
@@ -79,8 +80,8 @@ class MADEDetector(BaseNeuralDetector):
     integrates to 1 over the input space (up to the scaler's clipping at
     ``1e6`` scaled units). ``feature_scores`` is each feature's conditional
     negative log-density (in input units, averaged over the orderings);
-    ``transform`` returns the same per-feature values (a MADE has no latent
-    code). Training minimises the mean negative log-likelihood (trimmed by
+    ``transform`` returns the same per-feature values in the scaled units
+    the net sees, without the ``log scale_j`` (a MADE has no latent code). Training minimises the mean negative log-likelihood (trimmed by
     ``trim_fraction`` after the warm-up, as every table detector), for a fixed
     number of epochs unless ``early_stopping`` (on held-out training rows).
 
@@ -190,3 +191,9 @@ class MADEDetector(BaseNeuralDetector):
         check_is_fitted(self)
         with cpu_threads("cpu", 0):
             return super().feature_scores(X)
+
+
+# The shared block documents the autoencoders' hidden_dims/latent_dim; MADE documents its own.
+MADEDetector.__doc__ = MADEDetector.__doc__.replace(
+    NEURAL_PARAMS.split("    activation :")[0] + "    ", "", 1
+)
