@@ -16,6 +16,7 @@ _REGISTRY: dict[str, str] = {
     "vae": "anomalib_ae.detectors.vae:VAEDetector",
     "conditional_vae": "anomalib_ae.detectors.cvae:ConditionalVAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
+    "made": "anomalib_ae.detectors.made:MADEDetector",
     "seed_ensemble": "anomalib_ae.detectors.seed_ensemble:SeedEnsembleDetector",
 }
 

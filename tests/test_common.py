@@ -23,6 +23,8 @@ def _estimators():
         out.append(det)
     # the code-neighbour score (on by default for images only) on the tabular path too
     out.append(fast_detector("autoencoder", code_neighbors=1))
+    # the latent-density term (a MADE fitted on the training codes)
+    out.append(fast_detector("autoencoder", code_density=True))
     return out
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from anomalib_ae.scoring import CodeNeighborDistance, ReconstructionError, ScoreTerm
+from anomalib_ae.scoring import CodeDensity, CodeNeighborDistance, ReconstructionError, ScoreTerm
 
 ERROR_SCALE_DEFAULTS: dict[str, Any] = {"error_scaling": "auto"}
 ERROR_SCALE_CONSTRAINTS: dict[str, list] = {
@@ -26,6 +26,9 @@ CODE_SCORE_CONSTRAINTS: dict[str, list] = {
     "code_neighbors": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
     "neighbor_index": [StrOptions({"auto", "exact", "approximate"})],
 }
+
+CODE_DENSITY_DEFAULTS: dict[str, Any] = {"code_density": False}
+CODE_DENSITY_CONSTRAINTS: dict[str, list] = {"code_density": ["boolean"]}
 
 TABLE_CODE_NEIGHBORS = 5
 """The ``k`` of ``code_neighbors="auto"`` on tables (MLP nets); 1 on conv nets."""
@@ -49,3 +52,8 @@ def neighbor_terms(detector: Any) -> list[ScoreTerm]:
     if k == "auto":
         k = 1 if detector._uses_conv() else TABLE_CODE_NEIGHBORS
     return [CodeNeighborDistance(k=int(k))] if k else []
+
+
+def density_terms(detector: Any) -> list[ScoreTerm]:
+    """The latent-density term (a MADE on the training codes), if ``code_density`` asks for it."""
+    return [CodeDensity()] if getattr(detector, "code_density", False) else []

@@ -12,8 +12,11 @@ from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._terms import (
+    CODE_DENSITY_CONSTRAINTS,
+    CODE_DENSITY_DEFAULTS,
     ERROR_SCALE_CONSTRAINTS,
     ERROR_SCALE_DEFAULTS,
+    density_terms,
     neighbor_terms,
     reconstruction_term,
 )
@@ -33,6 +36,7 @@ AUTOENCODER_DEFAULTS = {
     "pretrain_epochs": 10,
     "scaler": "minmax",
     **ERROR_SCALE_DEFAULTS,
+    **CODE_DENSITY_DEFAULTS,
 }
 """The autoencoder's own parameters (shared by its subclasses) and their defaults."""
 
@@ -64,6 +68,11 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         ``max_epochs`` (Hinton & Salakhutdinov, 2006).
     pretrain_epochs : int, default=10
         Epochs of each layer's pretraining.
+    code_density : bool, default=False
+        Add to the score how unlikely the row's latent code is under a MADE
+        fitted on the training codes (:class:`~anomalib_ae.scoring.CodeDensity`,
+        the latent-density term of LSA, Abati et al. 2019), in units of its
+        training median like the other terms.
     {error_scaling_params}
     {image_params}
     {neural_params}
@@ -118,6 +127,7 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         "pretrain": [StrOptions({"layerwise"}), None],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
         **ERROR_SCALE_CONSTRAINTS,
+        **CODE_DENSITY_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 
@@ -133,7 +143,7 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         )
 
     def _score_terms(self) -> list[ScoreTerm]:
-        return [reconstruction_term(self), *neighbor_terms(self)]
+        return [reconstruction_term(self), *neighbor_terms(self), *density_terms(self)]
 
     def _penalties(self) -> dict[str, float]:
         """Weights of the code penalties of :class:`PenalizedReconstructionSystem`."""

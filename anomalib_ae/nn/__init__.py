@@ -3,6 +3,7 @@
 from anomalib_ae.nn.cvae import ConditionalVAENet
 from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet, ParallelLinear
 from anomalib_ae.nn.jacobian import jacobian_frobenius
+from anomalib_ae.nn.made import MADENet, MaskedParallelLinear
 from anomalib_ae.nn.mlp import MLP, AutoEncoderNet, make_activation
 from anomalib_ae.nn.noise import corrupt
 from anomalib_ae.nn.tied import TiedAutoEncoderNet, TiedLinear
@@ -14,6 +15,8 @@ __all__ = [
     "AutoEncoderEnsembleNet",
     "AutoEncoderNet",
     "ConditionalVAENet",
+    "MADENet",
+    "MaskedParallelLinear",
     "TiedAutoEncoderNet",
     "TiedLinear",
     "VAENet",

@@ -8,6 +8,7 @@ offset). :data:`TERMS` lists the registered terms by name.
 
 from anomalib_ae.scoring._base import TERMS, ScoreTerm, combine, positive_median, register_term
 from anomalib_ae.scoring.approximate import EXACT_MAX_ROWS, IVFIndex, SubsetIndex, make_index
+from anomalib_ae.scoring.density import CodeDensity, MADEOutputs, NegativeLogLikelihood
 from anomalib_ae.scoring.mahalanobis import CodeDeviation, CodeMahalanobis, ResidualMahalanobis
 from anomalib_ae.scoring.neighbors import CodeNeighborDistance, ExactIndex, NeighborIndex
 from anomalib_ae.scoring.outputs import (
@@ -28,6 +29,7 @@ from anomalib_ae.scoring.vae import (
 __all__ = [
     "EXACT_MAX_ROWS",
     "TERMS",
+    "CodeDensity",
     "CodeDeviation",
     "CodeMahalanobis",
     "CodeNeighborDistance",
@@ -36,7 +38,9 @@ __all__ = [
     "ExactIndex",
     "IVFIndex",
     "KLDivergence",
+    "MADEOutputs",
     "NegativeELBO",
+    "NegativeLogLikelihood",
     "NeighborIndex",
     "NetOutputs",
     "ReconstructionError",
