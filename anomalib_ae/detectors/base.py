@@ -125,6 +125,21 @@ class BaseDetector(CalibrationMixin, OutlierMixin, BaseEstimator):
 
         save(self, path)
 
+    def to_onnx(self, path: Any, **kwargs: Any) -> None:
+        """Write the fitted detector as one ONNX graph, raw rows -> score and label.
+
+        See :func:`anomalib_ae.export.onnx.to_onnx` (needs the ``onnx`` extra).
+
+        Parameters
+        ----------
+        path : str or path-like
+        **kwargs
+            Passed on (``max_neighbor_rows``).
+        """
+        from anomalib_ae.export.onnx import to_onnx
+
+        to_onnx(self, path, **kwargs)
+
     def predict(self, X: Any) -> np.ndarray:
         """Label each row ``-1`` (outlier) or ``+1`` (inlier)."""
         decision = self.decision_function(X)
