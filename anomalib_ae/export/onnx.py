@@ -39,6 +39,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -242,7 +243,8 @@ def _verify(detector: Any, path: str | os.PathLike) -> None:
         noise = rng.normal(size=(n, detector.n_features_in_))
         X = np.asarray(scaler.shift_, np.float64) + np.asarray(scaler.scale_, np.float64) * noise
         got = session.run(["score_samples"], {"X": X})[0]
-        expected = detector.score_samples(X)
+        names = getattr(detector, "feature_names_in_", None)
+        expected = detector.score_samples(X if names is None else pd.DataFrame(X, columns=names))
         if not np.allclose(got, expected, rtol=PARITY_RTOL, atol=0):
             worst = float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-300)))
             os.remove(path)
