@@ -37,6 +37,8 @@ import pandas as pd
 
 from anomalib_ae._version import __version__
 
+__all__ = ["get_default_pip_requirements", "load_model", "log_model", "save_model"]
+
 FLAVOR_NAME = "anomalib_ae"
 _DATA = "model.aeod"
 

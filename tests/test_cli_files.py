@@ -261,3 +261,29 @@ def test_export_refuses_a_detector_without_a_graph(tmp_path):
     assert fit.exit_code == 0, fit.output
     result = CliRunner().invoke(main, ["export", str(model), "--onnx", str(tmp_path / "c.onnx")])
     assert result.exit_code == 1 and "CooksDistanceDetector cannot be exported" in result.output
+
+
+def test_readme_commands_run_as_written(tmp_path, monkeypatch):
+    """The three commands of the README's "From a CSV to scores" section, on a small CSV."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From a CSV to scores and an ONNX file", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert [c.split()[1] for c in commands] == ["fit", "score", "export"]
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(80, 3)), columns=list("abc"))
+    frame.insert(0, "id", range(len(frame)))
+    monkeypatch.chdir(tmp_path)
+    frame.to_csv("train.csv", index=False)
+    frame.iloc[:10].to_csv("new.csv", index=False)
+    for command in commands:
+        args = shlex.split(command.replace("max_epochs=20", "max_epochs=1"))[1:]
+        if args[0] == "export":
+            pytest.importorskip("onnxruntime", reason="the `onnx` extra is not installed")
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (command, result.output)
+    assert pd.read_csv("scores.csv")["id"].tolist() == list(range(10))
+    assert Path("model.onnx").stat().st_size > 0
