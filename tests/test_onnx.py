@@ -95,3 +95,21 @@ def test_graph_has_a_dynamic_batch_axis_and_weights_inside(tmp_path):
     assert dim[0].dim_param and dim[1].dim_value == X.shape[1]
     assert [o.name for o in model.graph.output] == ["score_samples", "anomaly_score", "label"]
     assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("vae", {"score_type": "elbo", "n_samples": 3}),
+        ("vae", {"score_type": "recon_probability", "n_samples": 3}),
+        ("vae", {"score_type": "kl"}),
+        ("autoencoder_ensemble", {"score_terms": ("reconstruction", "code_deviation")}),
+        ("autoencoder", {"code_neighbors": 0, "error_scaling": "none"}),
+        ("autoencoder", {"calibration": 0.2, "scaler": "standard"}),
+    ],
+    ids=["vae-elbo", "vae-recon-probability", "vae-kl", "ensemble-rec-dev", "ae-plain", "ae-cal"],
+)
+def test_parity_score_variants(name, params, tmp_path):
+    X, rng = _tabular()
+    det = fast_detector(name, **FAST, **params).fit(X)
+    _check_parity(det, X, rng, tmp_path)
