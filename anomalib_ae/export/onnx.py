@@ -17,7 +17,8 @@ Outputs: ``score_samples`` (float64, higher = more normal), ``anomaly_score``
 (its negative) and ``label`` (int64, -1 outlier / +1 inlier). The batch axis is
 dynamic; the weights are inside the file. Every export is checked: probe rows
 are scored by ONNX Runtime and by ``score_samples``, and a graph that differs by
-more than :data:`PARITY_RTOL` (relative) is deleted and refused.
+more than :data:`PARITY_RTOL` (relative; :data:`CONV_CHECK_RTOL` for conv nets,
+whose float32 kernels differ between the runtimes) is deleted and refused.
 
 A term that cannot be written exactly is refused, never approximated: the
 code-neighbour term is exported exactly only while the training codes number at
@@ -52,7 +53,13 @@ MAX_NEIGHBOR_ROWS = 100_000
 
 OPSET = 17
 PARITY_RTOL = 1e-5
-"""Relative tolerance of the check every export runs (ONNX Runtime vs ``score_samples``)."""
+"""Relative tolerance of the check every export of an MLP net runs (ONNX Runtime vs
+``score_samples``); measured differences are ~1e-12, the graph running in float64."""
+CONV_CHECK_RTOL = 1e-4
+"""The check's tolerance for conv nets, which run in float32: ONNX Runtime's float32
+convolutions differ from torch's by ~1e-7 in the codes, which the code-neighbour term's
+small distances magnify (measured up to 1.2e-5 relative on 1,000 8x8 images; the torch
+version of the same graph matches ``score_samples`` to 6e-15)."""
 _NAMES = ("X", "score_samples", "anomaly_score", "label")
 
 
@@ -238,6 +245,7 @@ def _verify(detector: Any, path: str | os.PathLike) -> None:
 
     scaler = detector.scaler_
     rng = np.random.default_rng(0)
+    rtol = CONV_CHECK_RTOL if detector._uses_conv() else PARITY_RTOL
     session = onnxruntime.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
     for n in (1, 5):
         noise = rng.normal(size=(n, detector.n_features_in_))
@@ -245,12 +253,12 @@ def _verify(detector: Any, path: str | os.PathLike) -> None:
         got = session.run(["score_samples"], {"X": X})[0]
         names = getattr(detector, "feature_names_in_", None)
         expected = detector.score_samples(X if names is None else pd.DataFrame(X, columns=names))
-        if not np.allclose(got, expected, rtol=PARITY_RTOL, atol=0):
+        if not np.allclose(got, expected, rtol=rtol, atol=0):
             worst = float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-300)))
             os.remove(path)
             raise NotImplementedError(
                 f"{type(detector).__name__} cannot be exported to ONNX exactly: the graph's "
                 f"scores differ from score_samples by up to {worst:.2e} (relative) on "
-                f"{n} probe row(s), more than {PARITY_RTOL}; one of its score terms "
+                f"{n} probe row(s), more than {rtol}; one of its score terms "
                 f"{detector.score_terms_} does not trace. No file was written."
             )
