@@ -24,8 +24,9 @@ A term that cannot be written exactly is refused, never approximated: the
 code-neighbour term is exported exactly only while the training codes number at
 most ``max_neighbor_rows`` (default :data:`MAX_NEIGHBOR_ROWS`; the graph then holds
 them and compares each row with all of them), and detectors that are not neural
-detectors scoring through the score path (e.g. the Cook's-distance baseline, the
-seed ensemble) raise :class:`NotImplementedError` naming the detector.
+detectors scoring through the score path (e.g. the Cook's-distance baseline, or a
+seed ensemble of its members; a seed ensemble of neural members is exported as
+the mean of their graphs) raise :class:`NotImplementedError` naming the detector.
 
 The exporter is torch's TorchScript-based one (``torch.onnx.export(...,
 dynamo=False)``): the score path is plain tensor code without data-dependent
@@ -45,6 +46,7 @@ import torch
 from torch import nn
 
 from anomalib_ae.detectors._scaling import _LIMIT
+from anomalib_ae.detectors._validation import SCORE_LIMIT
 from anomalib_ae.scoring import CodeNeighborDistance
 from anomalib_ae.scoring.precision import scoring_net
 
@@ -111,6 +113,10 @@ class _ScoreGraph(nn.Module):
         self.offset = float(detector.offset_)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return _outputs(self.anomaly(x), self.offset)
+
+    def anomaly(self, x: torch.Tensor) -> torch.Tensor:
+        """Anomaly scores (``-score_samples``) of raw rows ``x``."""
         flat = x.to(torch.float64).flatten(1)
         scaled = ((flat - self.shift) / self.scale).clamp(-_LIMIT, _LIMIT).to(torch.float32)
         out = self.detector._outputs(self.net, scaled.to(self.dtype), self.detector)
@@ -126,10 +132,28 @@ class _ScoreGraph(nn.Module):
             total = sum(w * (v / s) for v, s, w in zip(values, scales, self.weights))
         if total.ndim == 2:  # an ensemble's members
             total = total.mean(1)
-        total = total.clamp(-1e300, 1e300)
-        score = -total
-        label = torch.where(score - self.offset < 0, -1, 1).to(torch.int64)
-        return score, total, label
+        return total.clamp(-SCORE_LIMIT, SCORE_LIMIT)
+
+
+class _SeedEnsembleGraph(nn.Module):
+    """A :class:`~anomalib_ae.SeedEnsembleDetector`: the mean of its members' anomaly scores."""
+
+    def __init__(self, detector: Any, max_neighbor_rows: int) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(
+            _ScoreGraph(m, max_neighbor_rows) for m in detector.estimators_
+        )
+        self.offset = float(detector.offset_)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        total = torch.stack([m.anomaly(x) for m in self.members], 0).mean(0)
+        return _outputs(total, self.offset)
+
+
+def _outputs(total: torch.Tensor, offset: float) -> tuple[torch.Tensor, ...]:
+    score = -total.clamp(-SCORE_LIMIT, SCORE_LIMIT)
+    label = torch.where(score - offset < 0, -1, 1).to(torch.int64)
+    return score, -score, label
 
 
 def _reference_codes(detector: Any, term: CodeNeighborDistance, limit: int) -> np.ndarray:
@@ -159,13 +183,22 @@ def check_exportable(detector: Any) -> None:
     NotImplementedError: CooksDistanceDetector cannot be exported to ONNX: only neural detectors scoring through anomalib_ae.scoring.path (a net_, scaler_ and score_terms_) are.
     """
     from anomalib_ae.detectors.base import BaseNeuralDetector
+    from anomalib_ae.detectors.seed_ensemble import SeedEnsembleDetector
 
-    if (
-        not isinstance(detector, BaseNeuralDetector)
-        or getattr(detector, "_onnx_exportable", True) is False
-    ):
+    cls = type(detector)
+    if type(detector) is SeedEnsembleDetector and hasattr(detector, "estimators_"):
+        for member in detector.estimators_:
+            try:
+                check_exportable(member)
+            except NotImplementedError as exc:
+                raise NotImplementedError(f"SeedEnsembleDetector of members: {exc}") from None
+        return
+    through_path = isinstance(detector, BaseNeuralDetector) and (
+        cls._anomaly_scores is BaseNeuralDetector._anomaly_scores
+    )
+    if not through_path or getattr(detector, "_onnx_exportable", True) is False:
         raise NotImplementedError(
-            f"{type(detector).__name__} cannot be exported to ONNX: only neural detectors "
+            f"{cls.__name__} cannot be exported to ONNX: only neural detectors "
             "scoring through anomalib_ae.scoring.path (a net_, scaler_ and score_terms_) are."
         )
 
@@ -210,9 +243,10 @@ def to_onnx(
 
     check_is_fitted(detector)
     check_exportable(detector)
-    graph = _ScoreGraph(detector, max_neighbor_rows).eval()
     example = torch.zeros((2, detector.n_features_in_), dtype=torch.float64)
     name = type(detector).__name__
+    build = _SeedEnsembleGraph if hasattr(detector, "estimators_") else _ScoreGraph
+    graph = build(detector, max_neighbor_rows).eval()  # ValueError: too many codes
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the legacy exporter's deprecation, tracer notes
@@ -243,9 +277,10 @@ def _verify(detector: Any, path: str | os.PathLike) -> None:
     """
     import onnxruntime
 
-    scaler = detector.scaler_
     rng = np.random.default_rng(0)
-    rtol = CONV_CHECK_RTOL if detector._uses_conv() else PARITY_RTOL
+    members = getattr(detector, "estimators_", [detector])
+    rtol = CONV_CHECK_RTOL if any(m._uses_conv() for m in members) else PARITY_RTOL
+    scaler = members[0].scaler_
     session = onnxruntime.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
     for n in (1, 5):
         noise = rng.normal(size=(n, detector.n_features_in_))
