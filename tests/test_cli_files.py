@@ -63,6 +63,7 @@ def test_csv_scores_equal_the_python_api_in_input_order(tables):
     np.testing.assert_array_equal(out["anomaly_score"].to_numpy(), -det.score_samples(frame))
     np.testing.assert_array_equal(out["label"].to_numpy(), det.predict(frame))
     assert (out["label"].to_numpy()[:3] == -1).all()
+    assert "scoring" not in result.stderr  # no progress bar off a terminal
 
 
 def test_parquet_round_trip_and_columns_in_any_order(tables):
