@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from anomalib_ae._version import __version__
+from anomalib_ae.io.cli_files import COMMANDS
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -311,6 +312,10 @@ def report(directory, no_plots) -> None:
     click.echo(terminal)
     click.echo(f"\nreport: {path}", err=True)
 
+
+# fit, score, info, export: files in and out (anomalib_ae.io)
+for _command in COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":  # python -m anomalib_ae.cli
     main()

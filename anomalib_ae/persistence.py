@@ -282,7 +282,7 @@ def _encode_state(detector: BaseEstimator, encoder: _Encoder, prefix: str = "") 
     return state
 
 
-def save(detector: BaseEstimator, path: PathOrFile) -> None:
+def save(detector: BaseEstimator, path: PathOrFile, *, extra: dict | None = None) -> None:
     """Write fitted ``detector`` to ``path`` (one zip file; see the module notes).
 
     Parameters
@@ -290,6 +290,10 @@ def save(detector: BaseEstimator, path: PathOrFile) -> None:
     detector : a fitted registered detector
     path : str, path-like or binary file object
         Written atomically when a path (a temporary file, then a rename).
+    extra : dict or None, default=None
+        JSON-serialisable notes stored under ``"extra"`` in the metadata (covered
+        by the checksum), e.g. the column schema ``aeod fit`` keeps; read back
+        with :func:`read_metadata`.
 
     Examples
     --------
@@ -323,6 +327,8 @@ def save(detector: BaseEstimator, path: PathOrFile) -> None:
         "params": params,
         "state": state,
     }
+    if extra is not None:
+        metadata["extra"] = json.loads(json.dumps(extra))  # JSON only
     metadata["checksum"] = _checksum(metadata, payload)
     _write_zip(path, json.dumps(metadata, indent=1, sort_keys=True).encode(), payload)
 
@@ -361,6 +367,51 @@ def _read_zip(path: PathOrFile) -> tuple[dict, bytes]:
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise DetectorFileError(f"{name} is not an anomalib_ae detector file.")
     return metadata, payload
+
+
+def read_metadata(path: PathOrFile) -> dict:
+    """The metadata of a detector file, without loading its tensors or its class.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+
+    Returns
+    -------
+    dict
+        The stored metadata (format, versions, ``class``, encoded ``params`` and
+        ``state``, ``extra`` if any) and ``checksum_ok``: whether the stored
+        checksum matches the file's contents.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from anomalib_ae import CooksDistanceDetector
+    >>> buffer = io.BytesIO()
+    >>> CooksDistanceDetector(target=0).fit(np.random.default_rng(0).normal(size=(30, 3))).save(
+    ...     buffer)
+    >>> meta = read_metadata(buffer)
+    >>> meta["class"], meta["checksum_ok"]
+    ('anomalib_ae.detectors.cooks:CooksDistanceDetector', True)
+    """
+    metadata, payload = _read_zip(path)
+    metadata["checksum_ok"] = metadata.get("checksum") == _checksum(metadata, payload)
+    return metadata
+
+
+def decode_plain(value: Any) -> Any:
+    """A metadata value decoded where it needs no tensors (else a short description).
+
+    Examples
+    --------
+    >>> decode_plain({"__type__": "tuple", "items": [8, 4]})
+    (8, 4)
+    """
+    try:
+        return _decode(value, {})
+    except (KeyError, DetectorFileError, TypeError, ValueError):
+        kind = value.get(_T) if isinstance(value, dict) else type(value).__name__
+        return f"<{kind}>"
 
 
 def load(path: PathOrFile) -> BaseEstimator:

@@ -90,6 +90,21 @@ SUBMODULES = [
         "(see :doc:`../guide/extending`).",
     ),
     (
+        "Files",
+        "anomalib_ae.io",
+        "Tables in and out for ``aeod fit`` and ``aeod score`` (CSV, Parquet, standard streams).",
+    ),
+    (
+        "ONNX export",
+        "anomalib_ae.export",
+        "One ONNX graph from raw rows to a fitted detector's score (``det.to_onnx``).",
+    ),
+    (
+        "MLflow",
+        "anomalib_ae.mlflow",
+        "The MLflow flavour: ``log_model``, ``save_model``, ``load_model`` and the pyfunc.",
+    ),
+    (
         "Plotting",
         "anomalib_ae.plotting",
         "Diagnostic plots; each takes and returns a matplotlib Axes.",

@@ -111,7 +111,7 @@ class BaseDetector(CalibrationMixin, OutlierMixin, BaseEstimator):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
         return self.score_samples(X) - self.offset_
 
-    def save(self, path: Any) -> None:
+    def save(self, path: Any, *, extra: dict | None = None) -> None:
         """Write the fitted detector to one file; read it back with :func:`anomalib_ae.load`.
 
         The file holds JSON metadata and the weights as tensors, never pickled
@@ -120,10 +120,27 @@ class BaseDetector(CalibrationMixin, OutlierMixin, BaseEstimator):
         Parameters
         ----------
         path : str, path-like or binary file object
+        extra : dict or None, default=None
+            JSON notes kept in the file's metadata (see :func:`anomalib_ae.persistence.save`).
         """
         from anomalib_ae.persistence import save
 
-        save(self, path)
+        save(self, path, extra=extra)
+
+    def to_onnx(self, path: Any, **kwargs: Any) -> None:
+        """Write the fitted detector as one ONNX graph, raw rows -> score and label.
+
+        See :func:`anomalib_ae.export.onnx.to_onnx` (needs the ``onnx`` extra).
+
+        Parameters
+        ----------
+        path : str or path-like
+        **kwargs
+            Passed on (``max_neighbor_rows``).
+        """
+        from anomalib_ae.export.onnx import to_onnx
+
+        to_onnx(self, path, **kwargs)
 
     def predict(self, X: Any) -> np.ndarray:
         """Label each row ``-1`` (outlier) or ``+1`` (inlier)."""
