@@ -8,8 +8,9 @@ approximately, at a cost per row that grows only slowly with ``n``:
 
 - :class:`IVFIndex` (with ``faiss-cpu``, the extra ``anomalib_ae[faiss]``):
   an inverted-file index. The codes are split into ``sqrt(8 n)`` lists
-  around centroids (a few seeded Lloyd iterations in float64 NumPy); a query
-  scans the ``n_probe`` lists whose centroids are nearest and gets the
+  around centroids (a few seeded Lloyd iterations; each code's nearest
+  centroid is picked by exact float64 distances among the 3 that faiss
+  proposes); a query scans the ``n_probe`` lists whose centroids are nearest and gets the
   nearest codes among those.
 - :class:`SubsetIndex` (without faiss): exact search over a seeded subset of
   at most ``max_rows`` training codes.
