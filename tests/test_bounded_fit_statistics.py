@@ -1,11 +1,12 @@
-"""Statistics fitted on a bounded, seeded subset of the training rows when all rows would be large."""
+"""Statistics fitted on a bounded, seeded sample of the training rows when all rows would be large."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from anomalib_ae import AutoEncoderDetector
-from anomalib_ae.scoring.outputs import TrainingOutputs
+from anomalib_ae.scoring import outputs
+from anomalib_ae.scoring.outputs import TrainingOutputs, statistics_rows
 from anomalib_ae.scoring.precision import scoring_net
 from anomalib_ae.scoring.reconstruction import robust_feature_scale
 
@@ -19,20 +20,19 @@ def _fitted():
 def test_small_training_sets_use_every_row():
     det, X = _fitted()
     train = TrainingOutputs(det, X, *scoring_net(det))
-    assert train.subset("errors") is train
+    assert train.sample_rows is None
     expected = robust_feature_scale(train.get("errors"))
     np.testing.assert_array_equal(det.score_terms_[0].feature_scale_, expected)
 
 
-def test_large_ones_use_a_seeded_subset_within_the_budget():
+def test_large_ones_use_a_seeded_sorted_sample_within_the_budget(monkeypatch):
+    monkeypatch.setattr(outputs, "STATISTICS_MIN_ROWS", 100)
+    monkeypatch.setattr(outputs, "STATISTICS_VALUES", 600)  # 100 rows of 6 errors
     det, X = _fitted()
     train = TrainingOutputs(det, X, *scoring_net(det))
-    part = train.subset("errors", max_elements=600)  # 100 rows of 6 errors
-    again = train.subset("errors", max_elements=600)
-    assert len(part.X) == 100
-    np.testing.assert_array_equal(part.X, again.X)
-    rows = [np.flatnonzero((X == r).all(1))[0] for r in part.X]
-    assert rows == sorted(rows)  # rows kept in their order
+    rows = train.sample_rows
+    assert len(rows) == 100 and (np.diff(rows) > 0).all()  # distinct, in their order
+    np.testing.assert_array_equal(rows, statistics_rows(500, 6, det.seed_))
+    assert train.sample("errors").shape == (100, 6)
     full = robust_feature_scale(train.get("errors"))
-    sub = robust_feature_scale(part.get("errors"))
-    np.testing.assert_allclose(sub, full, rtol=0.5)  # a 100-row median is close to it
+    np.testing.assert_allclose(robust_feature_scale(train.sample("errors")), full, rtol=0.5)
