@@ -148,7 +148,7 @@ class EnsembleOutputs(NetOutputs):
 
 
 STATISTICS_MIN_ROWS = 10_000
-STATISTICS_VALUES = 2**24
+STATISTICS_VALUES = 2**22
 """Statistics of wide outputs are estimated from at most ``max(STATISTICS_MIN_ROWS,
 STATISTICS_VALUES // width)`` training rows (see :meth:`TrainingOutputs.sample`)."""
 
@@ -158,7 +158,7 @@ def statistics_rows(n: int, width: int, seed: int) -> np.ndarray | None:
 
     A per-feature median or a covariance of the reconstruction errors needs the
     errors of the rows it is fitted on in memory, ``rows x width`` floats, so
-    above ``max(10,000, 2**24 / width)`` rows (128 MiB of float64) it is
+    above ``max(10,000, 2**22 / width)`` rows (32 MiB of float64) it is
     estimated on that many rows drawn without replacement, as scikit-learn's
     ``QuantileTransformer`` estimates its quantiles on a subsample. Below that
     (every ADBench training set) every row is used.
