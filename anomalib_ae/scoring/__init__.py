@@ -18,6 +18,7 @@ from anomalib_ae.scoring.outputs import (
 )
 from anomalib_ae.scoring.reconstruction import ReconstructionError
 from anomalib_ae.scoring.vae import (
+    CalibratedELBO,
     KLDivergence,
     NegativeELBO,
     ReconstructionProbability,
@@ -33,6 +34,7 @@ __all__ = [
     "EnsembleOutputs",
     "ExactIndex",
     "KLDivergence",
+    "CalibratedELBO",
     "NegativeELBO",
     "NeighborIndex",
     "NetOutputs",
