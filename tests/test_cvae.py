@@ -47,7 +47,7 @@ def test_condition_by_name_negative_index_and_none():
     np.testing.assert_array_equal(by_name.condition_, [0])
     np.testing.assert_array_equal(by_index.condition_, [0])
     np.testing.assert_allclose(by_name.score_samples(frame), by_index.score_samples(X_train))
-    plain = ConditionalVAEDetector(max_epochs=2, random_state=0).fit(X_train)
+    plain = ConditionalVAEDetector(score_type="elbo", max_epochs=2, random_state=0).fit(X_train)
     vae = VAEDetector(max_epochs=2, random_state=0, code_neighbors=0).fit(X_train)
     assert len(plain.condition_) == 0
     np.testing.assert_allclose(plain.score_samples(X_train), vae.score_samples(X_train))
@@ -88,3 +88,49 @@ def test_sample_generates_rows_for_the_given_context():
     assert det.feature_scores(X_train[:4])[:, 0].tolist() == [0.0] * 4
     with pytest.raises(NotImplementedError, match="sample"):
         det.interpolate(X_train[0], X_train[1])
+
+
+def _context_pairs(kind, seed, n=1000, n_anomalies=50, n_noise=3):
+    """Rows ``[c, target(s), noise]``; anomalies carry the target of another context.
+
+    ``kind="binary"``: ``c`` in {0, 1}, target ``N(+-2, 0.3)`` by context.
+    ``kind="continuous"``: ``c ~ U(-2, 2)``, targets ``(2 sin 1.5c, c^2 - 1.3)``
+    plus noise; an anomaly's targets are those of ``c -+ 2``. Both add
+    ``n_noise`` pure-noise target columns, as real tables have.
+    """
+    rng = np.random.default_rng(seed)
+
+    def rows(c, c_target):
+        if kind == "binary":
+            target = np.where(c_target == 1, 2.0, -2.0) + 0.3 * rng.normal(size=c.shape)
+        else:
+            target = np.hstack([2 * np.sin(1.5 * c_target), c_target**2 - 1.3])
+            target = target + 0.1 * rng.normal(size=target.shape)
+        return np.hstack([c, target, rng.normal(size=(len(c), n_noise))])
+
+    def contexts(m):
+        if kind == "binary":
+            return rng.integers(0, 2, size=(m, 1)).astype(float)
+        return rng.uniform(-2, 2, size=(m, 1))
+
+    c = contexts(n)
+    X_train = rows(c, c)
+    c = contexts(n)
+    normal = rows(c, c)
+    c = contexts(n_anomalies)
+    other = 1 - c if kind == "binary" else np.where(c > 0, c - 2, c + 2)
+    X_test = np.vstack([normal, rows(c, other)])
+    return X_train, X_test, np.r_[np.zeros(n), np.ones(n_anomalies)]
+
+
+@pytest.mark.parametrize("kind", ["binary", "continuous"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cvae_beats_the_context_blind_vae_on_contextual_anomalies(kind, seed):
+    # Library defaults; the VAE sees the same columns, context included (issue 25).
+    X_train, X_test, y = _context_pairs(kind, seed)
+    cvae = ConditionalVAEDetector(condition=0, random_state=seed).fit(X_train)
+    vae = VAEDetector(random_state=seed).fit(X_train)
+    auroc_cvae = roc_auc_score(y, cvae.anomaly_score(X_test))
+    auroc_vae = roc_auc_score(y, vae.anomaly_score(X_test))
+    assert auroc_cvae >= 0.95, (auroc_cvae, auroc_vae)
+    assert auroc_cvae >= auroc_vae, (auroc_cvae, auroc_vae)

@@ -9,14 +9,15 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._validation import validate_rows
-from anomalib_ae.detectors.vae import VAEDetector
+from anomalib_ae.detectors.vae import SCORES, VAEDetector
 from anomalib_ae.nn.cvae import ConditionalVAENet
-from anomalib_ae.scoring import ConditionalVAEOutputs
+from anomalib_ae.scoring import CalibratedELBO, ConditionalVAEOutputs, ScoreTerm
 from anomalib_ae.training.cvae import ConditionalVAESystem
 
 
@@ -28,11 +29,16 @@ class ConditionalVAEDetector(VAEDetector):
     temperature after a run or at rest). ``condition`` names the *context*
     columns of ``X``; the model learns ``p(x | c)`` of the other (*target*)
     columns ``x`` given the context ``c``: the encoder sees ``[x, c]``, the
-    decoder ``[z, c]`` (Sohn et al., 2015). The score is that of
-    :class:`VAEDetector` for ``x``, every term conditioned on ``c``, so a
-    target value typical of some other context is flagged, while a rare
+    decoder ``[z, c]`` (Sohn et al., 2015). The default score is the
+    negative ELBO of ``x`` given ``c`` with each target column's decoder
+    variance fitted on the training rows
+    (:class:`~anomalib_ae.scoring.CalibratedELBO`): a target that its context
+    predicts closely counts, when it is off, as much as that surprise is
+    worth, instead of being drowned by noisy columns that no context explains.
+    So a target value typical of some other context is flagged, while a rare
     context with a typical value for it is not. Without context columns
-    (``condition=None``) it is a :class:`VAEDetector` with ``code_neighbors=0``.
+    (``condition=None``) and with ``score_type="elbo"`` it is a
+    :class:`VAEDetector` with ``code_neighbors=0``.
 
     Parameters
     ----------
@@ -41,8 +47,12 @@ class ConditionalVAEDetector(VAEDetector):
         after fitting on a DataFrame, column names. They must be present in
         every ``X`` given to the detector, scaled like the other columns.
         ``None``: no context.
-    score_type : {"elbo", "reconstruction", "kl", "recon_probability"}, default="elbo"
-        See :class:`VAEDetector`; computed on the target columns given the context.
+    score_type : {"calibrated_elbo", "elbo", "reconstruction", "kl", "recon_probability"}, \
+default="calibrated_elbo"
+        ``"calibrated_elbo"``: ``0.5 * sum_j (x_j - decode(mu, c)_j)^2 / s_j^2``
+        plus the KL, ``s_j^2`` each target column's decoder variance, fitted
+        robustly on the training rows. The others: see :class:`VAEDetector`;
+        computed on the target columns given the context.
     n_samples : int, default=10
         See :class:`VAEDetector`.
     beta : float, default=1.0
@@ -93,10 +103,11 @@ class ConditionalVAEDetector(VAEDetector):
     _parameter_constraints: dict = {
         **VAEDetector._parameter_constraints,
         "condition": [None, Integral, str, "array-like"],
+        "score_type": [StrOptions({*SCORES, "calibrated_elbo"})],
     }
 
     __init__ = neural_init(
-        condition=None, score_type="elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0
+        condition=None, score_type="calibrated_elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0
     )
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
@@ -153,6 +164,11 @@ class ConditionalVAEDetector(VAEDetector):
             kl_warmup_epochs=self.kl_warmup_epochs,
             **self._optimizer_kwargs(),
         )
+
+    def _vae_term(self) -> ScoreTerm:
+        if self.score_type == "calibrated_elbo":
+            return CalibratedELBO()
+        return super()._vae_term()
 
     # ---- generation --------------------------------------------------------------------
     def _decode(self, Z: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from anomalib_ae.scoring.outputs import (
 )
 from anomalib_ae.scoring.reconstruction import ReconstructionError
 from anomalib_ae.scoring.vae import (
+    CalibratedELBO,
     KLDivergence,
     NegativeELBO,
     ReconstructionProbability,
@@ -29,6 +30,7 @@ from anomalib_ae.scoring.vae import (
 __all__ = [
     "EXACT_MAX_ROWS",
     "TERMS",
+    "CalibratedELBO",
     "CodeDensity",
     "CodeDeviation",
     "CodeMahalanobis",

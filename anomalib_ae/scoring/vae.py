@@ -19,6 +19,7 @@ import torch
 from anomalib_ae.nn.vae import gaussian_kl, gaussian_nll
 from anomalib_ae.scoring._base import ScoreTerm, register_term
 from anomalib_ae.scoring.outputs import NetOutputs, TrainingOutputs
+from anomalib_ae.scoring.reconstruction import robust_feature_scale
 
 _MC_CHUNK = 2**24  # values per decoded Monte-Carlo chunk (draws x rows x features)
 
@@ -131,3 +132,58 @@ class ReconstructionProbability(_MonteCarloTerm):
     def values(self, out: NetOutputs) -> torch.Tensor:
         log_lik = self.log_likelihoods(out)
         return math.log(len(log_lik)) - torch.logsumexp(log_lik, dim=0)
+
+
+_HALF_CHI2_1_MEDIAN = 0.5 * 0.454936423119572  # median of 0.5 * r**2 for r ~ N(0, 1)
+
+
+@register_term
+class CalibratedELBO(ScoreTerm):
+    """``0.5 * sum_j (x_j - decode(mu)_j)^2 / s_j^2 + KL``: the decoder's variance fitted per feature.
+
+    The VAE's decoder has unit variance in scaled units, so a feature it
+    rebuilds almost exactly (a target column that its context predicts)
+    counts no more when it is off than a noise column that it never rebuilds.
+    This term fits each feature's decoder variance ``s_j^2`` on the training
+    rows, robustly (the median of ``(x_j - decode(mu)_j)^2`` over the median
+    of a chi-square with one degree of freedom), and scores the Gaussian
+    negative log-likelihood with those variances (the ``log s_j`` constants
+    dropped) plus the closed-form KL. Columns that are rebuilt exactly on
+    most rows (context columns, constants) get the floor of
+    :func:`~anomalib_ae.scoring.reconstruction.robust_feature_scale`.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+
+    Attributes
+    ----------
+    feature_scale_ : ndarray of shape (n_features,)
+        The fitted ``s_j^2 / 2`` per column, in units of the detector's ``errors``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomalib_ae import ConditionalVAEDetector
+    >>> X = np.random.default_rng(0).normal(size=(60, 3))
+    >>> det = ConditionalVAEDetector(condition=0, hidden_dims=(4,), latent_dim=2,
+    ...                              max_epochs=2, random_state=0).fit(X)
+    >>> det.score_terms_[0].feature_scale_.shape
+    (3,)
+    """
+
+    name = "calibrated_elbo"
+
+    def fit(self, train: TrainingOutputs) -> np.ndarray:
+        self.feature_scale_ = None  # raw errors while the scale is measured
+        self.feature_scale_ = robust_feature_scale(train.get("errors")) / _HALF_CHI2_1_MEDIAN
+        return train.values(self)
+
+    def feature_values(self, out: NetOutputs) -> torch.Tensor:
+        errors = out.errors
+        if self.feature_scale_ is None:
+            return errors
+        return errors / torch.as_tensor(self.feature_scale_, dtype=errors.dtype)
+
+    def values(self, out: NetOutputs) -> torch.Tensor:
+        return self.feature_values(out).sum(-1) + gaussian_kl(*out.posterior)
