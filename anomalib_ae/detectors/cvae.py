@@ -29,16 +29,18 @@ class ConditionalVAEDetector(VAEDetector):
     temperature after a run or at rest). ``condition`` names the *context*
     columns of ``X``; the model learns ``p(x | c)`` of the other (*target*)
     columns ``x`` given the context ``c``: the encoder sees ``[x, c]``, the
-    decoder ``[z, c]`` (Sohn et al., 2015). The default score is the
-    negative ELBO of ``x`` given ``c`` with each target column's decoder
-    variance fitted on the training rows
+    decoder ``[z, c]`` (Sohn et al., 2015). With context columns the default
+    score is the negative ELBO of ``x`` given ``c`` with each target column's
+    decoder variance fitted on the training rows
     (:class:`~anomalib_ae.scoring.CalibratedELBO`): a target that its context
     predicts closely counts, when it is off, as much as that surprise is
     worth, instead of being drowned by noisy columns that no context explains.
     So a target value typical of some other context is flagged, while a rare
     context with a typical value for it is not. Without context columns
-    (``condition=None``) and with ``score_type="elbo"`` it is a
-    :class:`VAEDetector` with ``code_neighbors=0``.
+    (``condition=None``) the default score is the plain negative ELBO and the
+    detector is a :class:`VAEDetector` with ``code_neighbors=0``: on ADBench's
+    embedding tables the fitted variances cost 0.019 mean AUROC (0.734 to
+    0.715, 15 sets x 3 seeds), on its classical ones they gained 0.010.
 
     Parameters
     ----------
@@ -47,9 +49,10 @@ class ConditionalVAEDetector(VAEDetector):
         after fitting on a DataFrame, column names. They must be present in
         every ``X`` given to the detector, scaled like the other columns.
         ``None``: no context.
-    score_type : {"calibrated_elbo", "elbo", "reconstruction", "kl", "recon_probability"}, \
-default="calibrated_elbo"
-        ``"calibrated_elbo"``: ``0.5 * sum_j (x_j - decode(mu, c)_j)^2 / s_j^2``
+    score_type : {"auto", "calibrated_elbo", "elbo", "reconstruction", "kl", \
+"recon_probability"}, default="auto"
+        ``"auto"``: ``"calibrated_elbo"`` with context columns, ``"elbo"``
+        without. ``"calibrated_elbo"``: ``0.5 * sum_j (x_j - decode(mu, c)_j)^2 / s_j^2``
         plus the KL, ``s_j^2`` each target column's decoder variance, fitted
         robustly on the training rows. The others: see :class:`VAEDetector`;
         computed on the target columns given the context.
@@ -103,11 +106,11 @@ default="calibrated_elbo"
     _parameter_constraints: dict = {
         **VAEDetector._parameter_constraints,
         "condition": [None, Integral, str, "array-like"],
-        "score_type": [StrOptions({*SCORES, "calibrated_elbo"})],
+        "score_type": [StrOptions({*SCORES, "calibrated_elbo", "auto"})],
     }
 
     __init__ = neural_init(
-        condition=None, score_type="calibrated_elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0
+        condition=None, score_type="auto", n_samples=10, beta=1.0, kl_warmup_epochs=0
     )
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
@@ -165,10 +168,13 @@ default="calibrated_elbo"
             **self._optimizer_kwargs(),
         )
 
-    def _vae_term(self) -> ScoreTerm:
-        if self.score_type == "calibrated_elbo":
+    def _vae_term(self, score_type: str | None = None) -> ScoreTerm:
+        score_type = self.score_type if score_type is None else score_type
+        if score_type == "auto":
+            score_type = "elbo" if self.condition is None else "calibrated_elbo"
+        if score_type == "calibrated_elbo":
             return CalibratedELBO()
-        return super()._vae_term()
+        return super()._vae_term(score_type)
 
     # ---- generation --------------------------------------------------------------------
     def _decode(self, Z: np.ndarray) -> np.ndarray:

@@ -155,12 +155,13 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
     def _score_terms(self) -> list[ScoreTerm]:
         return [self._vae_term(), *neighbor_terms(self)]
 
-    def _vae_term(self) -> ScoreTerm:
+    def _vae_term(self, score_type: str | None = None) -> ScoreTerm:
         """The ``score_type`` term (the Monte-Carlo ones with ``n_samples`` draws)."""
+        score_type = self.score_type if score_type is None else score_type
         monte_carlo = {"elbo": NegativeELBO, "recon_probability": ReconstructionProbability}
-        if self.score_type in monte_carlo:
-            return monte_carlo[self.score_type](n_samples=self.n_samples)
-        return {"kl": KLDivergence, "reconstruction": VAEReconstruction}[self.score_type]()
+        if score_type in monte_carlo:
+            return monte_carlo[score_type](n_samples=self.n_samples)
+        return {"kl": KLDivergence, "reconstruction": VAEReconstruction}[score_type]()
 
     def mc_noise(self) -> torch.Tensor:
         """The fixed standard-normal draws ``eps`` (``n_samples x latent_dim``) of the MC scores.
