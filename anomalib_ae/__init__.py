@@ -13,6 +13,7 @@ from anomalib_ae.detectors import (
     ContractiveAutoEncoderDetector,
     CooksDistanceDetector,
     DenoisingAutoEncoderDetector,
+    GANomalyDetector,
     SeedEnsembleDetector,
     VAEDetector,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "ContractiveAutoEncoderDetector",
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
+    "GANomalyDetector",
     "SeedEnsembleDetector",
     "VAEDetector",
     "__version__",
