@@ -14,6 +14,7 @@ _REGISTRY: dict[str, str] = {
     "denoising_autoencoder": "anomalib_ae.detectors.denoising:DenoisingAutoEncoderDetector",
     "contractive_autoencoder": "anomalib_ae.detectors.contractive:ContractiveAutoEncoderDetector",
     "vae": "anomalib_ae.detectors.vae:VAEDetector",
+    "ganomaly": "anomalib_ae.detectors.ganomaly:GANomalyDetector",
     "conditional_vae": "anomalib_ae.detectors.cvae:ConditionalVAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
     "made": "anomalib_ae.detectors.made:MADEDetector",

@@ -7,6 +7,7 @@ from anomalib_ae.detectors.cooks import CollinearityWarning, CooksDistanceDetect
 from anomalib_ae.detectors.cvae import ConditionalVAEDetector
 from anomalib_ae.detectors.denoising import DenoisingAutoEncoderDetector
 from anomalib_ae.detectors.ensemble import AutoEncoderEnsembleDetector
+from anomalib_ae.detectors.ganomaly import GANomalyDetector
 from anomalib_ae.detectors.made import MADEDetector
 from anomalib_ae.detectors.seed_ensemble import SeedEnsembleDetector
 from anomalib_ae.detectors.vae import VAEDetector
@@ -22,6 +23,7 @@ __all__ = [
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
     "MADEDetector",
+    "GANomalyDetector",
     "SeedEnsembleDetector",
     "VAEDetector",
 ]
