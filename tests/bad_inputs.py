@@ -262,7 +262,8 @@ KNOWN_LIMITS: dict[tuple[str, str], tuple[Expected, str]] = {
     },
     ("cooks_distance", "score:near_float_max"): (
         OUT_OF_RANGE,
-        "Cook's distance squares residuals, so rows beyond about 1e154 overflow to NaN; "
+        "Cook's distance multiplies a row's squared residual by its leverage, so rows beyond "
+        "about 1e77 (far outside the training range) overflow to NaN; "
         "the score guard turns that into a clear error",
     ),
 }
