@@ -279,8 +279,12 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
             verbose=bool(self.verbose),
             early_stopping=early_stopping,
             patience=self.patience,
-            trainer_kwargs=self.trainer_kwargs,
+            trainer_kwargs=self._trainer_kwargs(),
         )
+
+    def _trainer_kwargs(self) -> dict[str, Any] | None:
+        """The ``trainer_kwargs`` the Trainer gets (a system may take some of them itself)."""
+        return self.trainer_kwargs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> BaseNeuralDetector:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Real
+from typing import Any
 
 import pytorch_lightning as pl
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -19,7 +20,6 @@ from anomalib_ae.scoring.adversarial import (
     GANomalyOutputs,
     LatentDistance,
 )
-from anomalib_ae.training import make_trainer
 from anomalib_ae.training.adversarial import GANomalySystem
 
 _IMAGE_DEFAULTS = {k: v for k, v in IMAGE_DEFAULTS.items() if k != "code_neighbors"}
@@ -130,19 +130,9 @@ class GANomalyDetector(ImageInputMixin, BaseNeuralDetector):
             gradient_clip_val=(self.trainer_kwargs or {}).get("gradient_clip_val"),
         )
 
-    def _make_trainer(self, max_epochs: int, early_stopping: bool = False) -> pl.Trainer:
+    def _trainer_kwargs(self) -> dict[str, Any]:
         # manual optimisation: the system clips the gradients itself (see GANomalySystem)
-        extra = {k: v for k, v in (self.trainer_kwargs or {}).items() if k != "gradient_clip_val"}
-        return make_trainer(
-            max_epochs,
-            accelerator=self.accelerator,
-            devices=self.devices,
-            precision=self.precision,
-            verbose=bool(self.verbose),
-            early_stopping=early_stopping,
-            patience=self.patience,
-            trainer_kwargs=extra,
-        )
+        return {k: v for k, v in (self.trainer_kwargs or {}).items() if k != "gradient_clip_val"}
 
     def _score_terms(self) -> list[ScoreTerm]:
         if self.score_mode == "reconstruction":

@@ -212,7 +212,7 @@ class TrainingOutputs:
         """One output (e.g. ``"errors"``, ``"codes"``) of every training row."""
         return self.collect(lambda out: getattr(out, name))
 
-    @property
+    @cached_property
     def sample_rows(self) -> np.ndarray | None:
         """The rows :meth:`sample` reads (:func:`statistics_rows`; None: every row)."""
         width = int(np.prod(self.X.shape[1:])) * int(getattr(self.net, "n_members", 1))

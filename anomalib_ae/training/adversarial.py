@@ -9,7 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from anomalib_ae.nn.ganomaly import GANomalyNet
-from anomalib_ae.training.systems import _OPTIMIZERS, TrainingDivergedError, trimmed_weights
+from anomalib_ae.training.systems import (
+    TrainingDivergedError,
+    optimizer_class,
+    trimmed_weights,
+)
 
 
 class GANomalySystem(pl.LightningModule):
@@ -142,12 +146,7 @@ class GANomalySystem(pl.LightningModule):
         self.history.append(entry)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        try:
-            cls = _OPTIMIZERS[self.optimizer]
-        except KeyError:
-            raise ValueError(
-                f"Unknown optimizer {self.optimizer!r}; choose one of {sorted(_OPTIMIZERS)}."
-            ) from None
+        cls = optimizer_class(self.optimizer)
         extra = {"betas": (0.5, 0.999)} if self.optimizer in ("adam", "adamw") else {}
         kw = {"lr": self.lr, "weight_decay": self.weight_decay, **extra}
         return [

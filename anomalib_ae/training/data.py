@@ -188,11 +188,8 @@ class ArrayBatches:
         self.n_samples = len(X)
         self._generator = torch.Generator().manual_seed(int(seed))
         self._streamed = is_streamed(X)
-        self._sparse = isinstance(X, SparseRows)
-        if self._sparse:  # densified (and scaled) one batch at a time
-            self._array = X
-            self._transform = transform
-        elif self._streamed:
+        self._sparse = isinstance(X, SparseRows)  # densified (and scaled) a batch at a time
+        if self._sparse or self._streamed:
             self._array = X
             self._transform = transform
             step = self.batch_size * self.num_replicas

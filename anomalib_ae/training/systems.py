@@ -20,6 +20,20 @@ _OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
+def optimizer_class(name: str) -> type[torch.optim.Optimizer]:
+    """The optimiser class named ``name`` (``"adam"``, ``"adamw"`` or ``"sgd"``).
+
+    Examples
+    --------
+    >>> optimizer_class("sgd").__name__
+    'SGD'
+    """
+    try:
+        return _OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"Unknown optimizer {name!r}; choose one of {sorted(_OPTIMIZERS)}.") from None
+
+
 def trimmed_weights(losses: torch.Tensor, trim_fraction: float) -> torch.Tensor:
     """Weights that drop the largest ``trim_fraction`` of each row of ``losses``.
 
@@ -253,12 +267,7 @@ class ReconstructionSystem(pl.LightningModule):
         self.history = list(state.get("history", []))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        try:
-            cls = _OPTIMIZERS[self.optimizer]
-        except KeyError:
-            raise ValueError(
-                f"Unknown optimizer {self.optimizer!r}; choose one of {sorted(_OPTIMIZERS)}."
-            ) from None
+        cls = optimizer_class(self.optimizer)
         return cls(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
 
