@@ -25,6 +25,9 @@ def _estimators():
     out.append(fast_detector("autoencoder", code_neighbors=1))
     # the latent-density term (a MADE fitted on the training codes)
     out.append(fast_detector("autoencoder", code_density=True))
+    # the float32 scoring path (fixed blocks of rows) and its batch invariance
+    out.append(fast_detector("autoencoder_ensemble", inference_precision="float32"))
+    out.append(fast_detector("vae", inference_precision="float32"))
     return out
 
 

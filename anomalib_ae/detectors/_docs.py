@@ -54,6 +54,14 @@ hidden_dims : tuple of int, default=(64, 32)
         Patience of early stopping, in epochs.
     inference_batch_size : int, default=4096
         Rows per forward pass when scoring.
+    inference_precision : {"float64", "float32"}, default="float64"
+        How a fitted MLP net runs after training (scoring, ``transform`` and
+        the fit of the score terms). ``"float64"``: a float64 copy of the net,
+        whose per-row results do not depend on the batch. ``"float32"``: the
+        trained float32 net on fixed blocks of 4,096 rows (the last padded;
+        ``inference_batch_size`` is rounded up to whole blocks),
+        equally batch-independent and about twice as fast; scores differ from
+        the float64 ones by float32 rounding. Conv nets always run in float32.
     contamination : float, default=0.1
         Expected share of outliers in the training rows, in (0, 0.5]; sets
         ``offset_`` (the threshold of ``predict``) unless ``threshold`` or

@@ -33,6 +33,7 @@ NEURAL_DEFAULTS: dict[str, Any] = {
     "early_stopping": False,
     "patience": 10,
     "inference_batch_size": 4096,
+    "inference_precision": "float64",
     "contamination": 0.1,
     "calibration": None,
     "fpr": None,

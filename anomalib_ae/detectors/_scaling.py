@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from anomalib_ae.training.sparse import SparseRows
@@ -10,6 +12,7 @@ SCALERS = ("standard", "minmax", "none")
 _CHUNK = 16384  # rows per block of fit: float64 temporaries stay small
 _BLOCK = 2048  # rows per block of transform (fits in cache)
 _LIMIT = 1e6  # scaled values are clipped here so float32 nets never see inf
+_FLOAT32_PARAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # scaler -> params
 _F32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32
 
 
@@ -121,7 +124,16 @@ class InputScaler:
         finite ``shift`` and a finite, normal ``1 / scale`` keep NaN out
         (validated rows are finite). None (use float64) outside these bounds.
         """
-        shift, scale = np.asarray(self.shift_), np.asarray(self.scale_)
+        cached = _FLOAT32_PARAMS.get(self)  # (kept outside the scaler: not saved with it)
+        if cached is not None and cached[0] is self.shift_ and cached[1] is self.scale_:
+            return cached[2]
+        params = self._float32_params_of(np.asarray(self.shift_), np.asarray(self.scale_))
+        _FLOAT32_PARAMS[self] = (self.shift_, self.scale_, params)
+        return params
+
+    @staticmethod
+    def _float32_params_of(shift: np.ndarray, scale: np.ndarray):
+        """:meth:`_float32_params` for these ``shift`` and ``scale`` arrays."""
         if not (np.isfinite(shift).all() and np.all((scale >= _F32_TINY) & (scale <= 1e30))):
             return None
         with np.errstate(over="ignore"):

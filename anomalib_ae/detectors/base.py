@@ -22,6 +22,7 @@ from anomalib_ae.detectors._scaling import SCALERS, InputScaler
 from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
 from anomalib_ae.nn.mlp import ACTIVATIONS
 from anomalib_ae.scoring import NetOutputs, ReconstructionError, ScoreTerm, path
+from anomalib_ae.scoring.precision import PRECISIONS
 from anomalib_ae.training import (
     ArrayDataModule,
     ReconstructionSystem,
@@ -207,6 +208,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "inference_precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["boolean", Interval(Integral, 0, None, closed="left")],
         "accelerator": [str],

@@ -13,13 +13,18 @@ orderings) as ``feature_values``.
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 
 import numpy as np
 import torch
+from torch import nn
 
 from anomalib_ae.scoring._base import ScoreTerm, register_term
 from anomalib_ae.scoring.outputs import NetOutputs, TrainingOutputs
+from anomalib_ae.scoring.precision import float32_twin, in_blocks
+
+_NETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # CodeDensity -> (state, net)
 
 
 class MADEOutputs(NetOutputs):
@@ -181,16 +186,27 @@ class CodeDensity(ScoreTerm):
         self.floor_ = float(np.quantile(values, 0.01))
         return values - self.floor_
 
+    def _scoring_net(self, n_codes: int) -> nn.Module:
+        """The fitted MADE as a float32 twin for fixed blocks (built once per term, not saved)."""
+        cached = _NETS.get(self)
+        if cached is not None and cached[0] is self.state_:
+            return cached[1]
+        with torch.inference_mode(False):  # (scoring may run inside inference mode)
+            net = self._net(n_codes)
+            net.load_state_dict(self.state_)
+            twin = float32_twin(net.eval())
+        _NETS[self] = (self.state_, twin)
+        return twin
+
     def _nll(self, codes: torch.Tensor) -> torch.Tensor:
-        net = self._net(codes.shape[1])
-        net.load_state_dict(self.state_)
         center = torch.as_tensor(self.center_, dtype=torch.float64)
         scale = torch.as_tensor(self.scale_, dtype=torch.float64)
         z = ((codes.double() - center) / scale).float()
         from anomalib_ae.training import cpu_threads
 
-        with torch.inference_mode(), cpu_threads("cpu", 0):
-            return -net.eval().log_prob(z).double()
+        net = self._scoring_net(codes.shape[1])
+        with torch.inference_mode(), cpu_threads("cpu", 0):  # one shape: batch-independent
+            return -in_blocks(net.log_prob, z).double()
 
     def values(self, out: NetOutputs) -> torch.Tensor:
         return self._nll(out.codes) - self.floor_

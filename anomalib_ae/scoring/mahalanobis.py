@@ -120,9 +120,9 @@ class _MemberMahalanobis(ScoreTerm):
         return self.ranker_.feature_values(out)
 
     def values(self, out: NetOutputs) -> torch.Tensor:
-        values = getattr(out, self.output)
-        centred = values - torch.as_tensor(self.location_, dtype=values.dtype)
-        precision = torch.as_tensor(self.precision_, dtype=values.dtype)
+        values = getattr(out, self.output).to(torch.float64)  # (a float32 matmul's sums
+        centred = values - torch.as_tensor(self.location_)  # would depend on the batch)
+        precision = torch.as_tensor(self.precision_, dtype=torch.float64)
         return torch.einsum("bmk,mkl,bml->bm", centred, precision, centred)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from anomalib_ae.scoring.precision import scoring_net
+from anomalib_ae.scoring.precision import BLOCK_ROWS, fixed_blocks, in_blocks, scoring_net
 from anomalib_ae.training import cpu_threads
 from anomalib_ae.training.inference import predict_batches
 from anomalib_ae.training.sparse import take_rows
@@ -259,8 +259,16 @@ def collect(
     def batch(x: torch.Tensor) -> torch.Tensor:
         return read(outputs(net, x.to(dtype), detector))
 
-    rows = min(len(X), detector.inference_batch_size)
+    batch_size = detector.inference_batch_size
+    if fixed_blocks(net):
+        whole = batch
+        batch_size = -(-batch_size // BLOCK_ROWS) * BLOCK_ROWS  # whole blocks per batch
+
+        def batch(x: torch.Tensor) -> torch.Tensor:
+            return in_blocks(whole, x)
+
+    rows = min(len(X), batch_size)
     with cpu_threads("cpu", rows * sum(p.numel() for p in net.parameters())):
         return predict_batches(
-            batch, X, batch_size=detector.inference_batch_size, transform=detector.scaler_.transform
+            batch, X, batch_size=batch_size, transform=detector.scaler_.transform
         )

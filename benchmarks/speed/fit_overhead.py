@@ -12,7 +12,8 @@ With ``--equal-work`` every option of ours that adds work beyond the bare loop
 is off (:data:`EQUAL_WORK`: no code-neighbour term, which needs the training
 codes and a neighbour search; no per-feature error scaling, which needs the
 training errors' medians; no loss trimming, which sorts each batch's losses;
-standard scaling as the bare loop does); without it ours runs at its defaults.
+standard scaling as the bare loop does; the float32 net scores the training rows,
+not its float64 twin); without it ours runs at its defaults.
 
 Usage: python benchmarks/speed/fit_overhead.py [--rows 7000] [--epochs 10] [--repeats 3]
            [--equal-work]
@@ -57,7 +58,13 @@ def bare_fit(X: np.ndarray, batch_size: int, epochs: int, score: bool = True) ->
         np.percentile(-errors.double().numpy(), 10)
 
 
-EQUAL_WORK = dict(code_neighbors=0, error_scaling="none", trim_fraction=0.0, scaler="standard")
+EQUAL_WORK = dict(
+    code_neighbors=0,
+    error_scaling="none",
+    trim_fraction=0.0,
+    scaler="standard",
+    inference_precision="float32",
+)
 """The options that add work beyond the bare loop, switched off (``--equal-work``)."""
 
 

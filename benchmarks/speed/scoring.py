@@ -10,9 +10,11 @@ Interleaved rounds; the ratio is the median of per-round ratios of rows/s.
 
 With ``--equal-work`` the options that add scoring work beyond the bare pass
 plus its error are off (no code-neighbour search, no per-feature error
-scaling); a check then confirms the scores do not depend on the batch they
-arrive in (``inference_batch_size`` 1024 vs 16384, and 1,000 rows scored
-alone), as the float64 scoring twin guarantees.
+scaling, and the float32 net run on fixed blocks of rows instead of its
+float64 twin: ``inference_precision="float32"``); a check then confirms the
+scores do not depend on the batch they arrive in (``inference_batch_size``
+1024 vs 16384, 1,000 rows scored alone, and single rows), as both precisions
+guarantee.
 
 Usage: python benchmarks/speed/scoring.py [--rows 200000] [--repeats 5] [--equal-work] [--d 100]
 """
@@ -27,6 +29,9 @@ import torch
 from _common import header, interleaved, median, ratio
 
 from anomalib_ae import AutoEncoderDetector
+
+EQUAL_WORK = dict(code_neighbors=0, error_scaling="none", inference_precision="float32")
+"""The options that add scoring work beyond the bare pass, switched off (``--equal-work``)."""
 
 
 def bare(net: torch.nn.Module, T: torch.Tensor, batch_size: int) -> None:
@@ -49,7 +54,7 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=100)
     parser.add_argument("--equal-work", action="store_true")
     args = parser.parse_args()
-    extra = dict(code_neighbors=0, error_scaling="none") if args.equal_work else {}
+    extra = EQUAL_WORK if args.equal_work else {}
     header("scoring: score_samples vs a bare inference_mode forward pass (target: >= 0.8x rows/s)")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(args.rows, args.d)).astype(np.float32)
@@ -84,8 +89,10 @@ def main() -> None:
     scores = det.set_params(inference_batch_size=1024).score_samples(X)
     same = np.array_equal(scores, det.set_params(inference_batch_size=16384).score_samples(X))
     alone = np.array_equal(scores[5000:6000], det.score_samples(X[5000:6000]))
+    single = all(det.score_samples(X[i : i + 1])[0] == scores[i] for i in range(0, 200_000, 9_973))
     print(
-        f"\nscores independent of the batch (1024 vs 16384 rows; 1,000 rows alone): {same and alone}"
+        "\nscores independent of the batch (1024 vs 16384 rows; 1,000 rows alone; "
+        f"21 single rows): {same and alone and single}"
     )
 
 
