@@ -59,31 +59,41 @@ def main() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(args.rows, args.d)).astype(np.float32)
     det = AutoEncoderDetector(max_epochs=1, random_state=0, **extra).fit(X[:5000])
+    # with --equal-work, the same detector on its float64 twin too (the default precision)
+    twin = {**extra, "inference_precision": "float64"}
+    det64 = (
+        AutoEncoderDetector(max_epochs=1, random_state=0, **twin).fit(X[:5000]) if extra else None
+    )
     print(f"ours: {'equal work, off: ' + str(extra) if extra else 'defaults'}")
     T = torch.from_numpy(det.scaler_.transform(X))
     print(f"rows {args.rows}, d {args.d}, repeats {args.repeats} (+1 warm-up), interleaved\n")
+    extra_column = " | float64 twin rows/s | ours / float64 twin" if det64 is not None else ""
     print(
         "| inference_batch_size | bare forward rows/s | bare forward + error rows/s "
-        "| ours rows/s | ours / bare forward | ours / bare forward + error |"
+        f"| ours rows/s | ours / bare forward | ours / bare forward + error{extra_column} |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|" + ("---|---|" if det64 is not None else ""))
     for b in (1024, 4096, 16384):
         det.set_params(inference_batch_size=b)
-        times = interleaved(
-            {
-                "bare": partial(bare, det.net_, T, b),
-                "errors": partial(bare_errors, det.net_, T, b),
-                "ours": partial(det.score_samples, X),
-            },
-            repeats=args.repeats,
-        )
+        runs = {
+            "bare": partial(bare, det.net_, T, b),
+            "errors": partial(bare_errors, det.net_, T, b),
+            "ours": partial(det.score_samples, X),
+        }
+        if det64 is not None:
+            runs["twin"] = partial(det64.set_params(inference_batch_size=b).score_samples, X)
+        times = interleaved(runs, repeats=args.repeats)
+        twin_cells = ""
+        if det64 is not None:
+            rate_twin = args.rows / median(times["twin"]["wall"])
+            twin_cells = f" | {rate_twin:,.0f} | {1 / ratio(times, 'ours', 'twin'):.2f}"
         rate_bare = args.rows / median(times["bare"]["wall"])
         rate_errors = args.rows / median(times["errors"]["wall"])
         rate_ours = args.rows / median(times["ours"]["wall"])
         print(
             f"| {b} | {rate_bare:,.0f} | {rate_errors:,.0f} | {rate_ours:,.0f} "
             f"| **{1 / ratio(times, 'ours', 'bare'):.2f}** "
-            f"| {1 / ratio(times, 'ours', 'errors'):.2f} |",
+            f"| {1 / ratio(times, 'ours', 'errors'):.2f}{twin_cells} |",
             flush=True,
         )
     scores = det.set_params(inference_batch_size=1024).score_samples(X)
