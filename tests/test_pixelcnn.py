@@ -157,3 +157,23 @@ def test_detector_bits_per_dim_is_a_distribution():
     grid = np.array(list(itertools.product(range(4), repeat=4)), dtype=float).reshape(-1, 2, 2) / 3
     log2_p = det.score_samples(grid) * 4  # -bits/dim times D
     assert abs(np.exp2(log2_p).sum() - 1.0) < 1e-4
+
+
+def _textures(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Noisy textures: a random grey level plus strong i.i.d. pixel noise."""
+    return np.clip(rng.uniform(0.3, 0.7, (n, 1, 1)) + rng.normal(0, 0.2, (n, 8, 8)), 0, 1)
+
+
+def test_likelihood_ratio_beats_bits_per_dim_on_simpler_outliers():
+    """Constant images are *more* likely than the noisy training textures (Nalisnick et al.);
+    the ratio to the background model, which explains that simplicity too, undoes much of it."""
+    rng = np.random.default_rng(0)
+    X_train, inliers = _textures(256, rng), _textures(100, rng)
+    constant = np.broadcast_to(rng.uniform(0.3, 0.7, (20, 1, 1)), (20, 8, 8))
+    X, y = np.concatenate([inliers, constant]), np.r_[np.zeros(100), np.ones(20)]
+    auroc = {}
+    for score_type in ("bits_per_dim", "likelihood_ratio"):
+        det = PixelCNNDetector(**{**FAST, "max_epochs": 10}, score_type=score_type).fit(X_train)
+        auroc[score_type] = roc_auc_score(y, -det.score_samples(X))
+    assert auroc["bits_per_dim"] < 0.45, auroc  # raw likelihood prefers the constant images
+    assert auroc["likelihood_ratio"] > auroc["bits_per_dim"] + 0.2, auroc
