@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from numbers import Integral, Real
 from typing import Any
 
@@ -106,7 +107,11 @@ class PixelCNNDetector(ImageInputMixin, BaseNeuralDetector):
         ``latent_dim``, ``activation``, ``dropout`` and ``batch_norm`` are
         accepted (shared parameters) but not used.
     max_epochs : int, default=5
+        Training epochs of both nets (an upper bound when ``early_stopping``);
+        small so that an MNIST class of a few hundred images trains in about
+        two minutes on one CPU core (measured in ``benchmarks/results/images_generative``).
     batch_size : int, default=64
+        Training batch size.
     scaler : {"auto", "standard", "minmax", "none"}, default="auto"
         ``"auto"``: one global ``minmax`` for images (the quantisation needs
         [0, 1]), per-feature ``standard`` for tables.
@@ -219,7 +224,19 @@ class PixelCNNDetector(ImageInputMixin, BaseNeuralDetector):
         return [LikelihoodRatio()]
 
 
-# The shared block documents the autoencoders' hidden_dims/latent_dim; this class its own.
-PixelCNNDetector.__doc__ = PixelCNNDetector.__doc__.replace(
-    NEURAL_PARAMS.split("    activation :")[0] + "    ", "", 1
+def _drop_shared_entries(doc: str, names: tuple[str, ...]) -> str:
+    """Remove the shared block's entries of the parameters this class documents itself."""
+    for name in names:
+        entries = list(re.finditer(rf"\n    {name} :.*?(?=\n    \w+ :|\n\n)", doc, flags=re.S))
+        if len(entries) > 1:  # the shared block comes last
+            last = entries[-1]
+            doc = doc[: last.start()] + doc[last.end() :]
+    return doc
+
+
+# The shared block documents the autoencoders' hidden_dims/latent_dim and other defaults;
+# this class documents its own.
+PixelCNNDetector.__doc__ = _drop_shared_entries(
+    PixelCNNDetector.__doc__.replace(NEURAL_PARAMS.split("    activation :")[0] + "    ", "", 1),
+    ("max_epochs", "batch_size", "scaler", "trim_fraction", "inference_batch_size"),
 )
