@@ -15,6 +15,7 @@ from anomalib_ae.detectors import (
     DenoisingAutoEncoderDetector,
     GANomalyDetector,
     MADEDetector,
+    PixelCNNDetector,
     SeedEnsembleDetector,
     VAEDetector,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
     "MADEDetector",
+    "PixelCNNDetector",
     "GANomalyDetector",
     "SeedEnsembleDetector",
     "VAEDetector",

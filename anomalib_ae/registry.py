@@ -18,6 +18,7 @@ _REGISTRY: dict[str, str] = {
     "conditional_vae": "anomalib_ae.detectors.cvae:ConditionalVAEDetector",
     "cooks_distance": "anomalib_ae.detectors.cooks:CooksDistanceDetector",
     "made": "anomalib_ae.detectors.made:MADEDetector",
+    "pixelcnn": "anomalib_ae.detectors.pixelcnn:PixelCNNDetector",
     "seed_ensemble": "anomalib_ae.detectors.seed_ensemble:SeedEnsembleDetector",
 }
 

@@ -29,8 +29,8 @@ def test_transform_shape_dtype_and_names(neural_name):
     det = fast_detector(neural_name, latent_dim=3).fit(X)
     codes = det.transform(X)
     # latent_dim wide for one net; an ensemble may concatenate its members' codes; a
-    # density model without a code (made) gives one value per feature (its surprise).
-    width = X.shape[1] if neural_name == "made" else 3
+    # density model without a code (made, pixelcnn) gives one value per feature (its surprise).
+    width = X.shape[1] if neural_name in ("made", "pixelcnn") else 3
     assert codes.shape[0] == len(X) and codes.shape[1] % width == 0
     assert codes.dtype == np.float64
     names = [f"latent{i}" for i in range(codes.shape[1])]

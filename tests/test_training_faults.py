@@ -17,6 +17,17 @@ from tests.conftest import fast_detector
 
 NEURAL = [n for n in list_detectors() if issubclass(get_detector_class(n), BaseNeuralDetector)]
 
+# Detectors whose loss no plain-SGD step makes infinite, with the reason (the divergence
+# check itself is exercised for them by test_injected_nan_names_the_epoch).
+NEVER_DIVERGE = {
+    "pixelcnn": "bounded gated tanh*sigmoid units and a softplus scale: a huge SGD step makes "
+    "the scales huge and the loss flat, not infinite (measured up to lr=1e12)",
+}
+DIVERGING = [
+    pytest.param(n, marks=pytest.mark.skip(reason=NEVER_DIVERGE[n])) if n in NEVER_DIVERGE else n
+    for n in NEURAL
+]
+
 
 def _data(n=120, d=5, seed=0):
     return np.random.default_rng(seed).normal(size=(n, d))
@@ -72,7 +83,7 @@ def test_interrupted_refit_clears_the_previous_fit(name):
     assert np.isfinite(det.fit(_data(d=3)).score_samples(_data(d=3))).all()
 
 
-@pytest.mark.parametrize("name", NEURAL)
+@pytest.mark.parametrize("name", DIVERGING)
 def test_diverging_loss_stops_with_a_clear_error(name):
     det = fast_detector(name, optimizer="sgd", lr=1e12)
     with pytest.raises(TrainingDivergedError, match=r"epoch 0\. Lower `lr`.*gradient_clip_val"):
@@ -88,7 +99,7 @@ def test_injected_nan_names_the_epoch(name):
     assert _fitted_state(det) == []
 
 
-@pytest.mark.parametrize("name", NEURAL)
+@pytest.mark.parametrize("name", DIVERGING)
 def test_gradient_clipping_through_trainer_kwargs_prevents_divergence(name):
     X = _data(n=200)
     for lr in (10.0, 100.0, 1000.0):  # the smallest plain-SGD step that diverges

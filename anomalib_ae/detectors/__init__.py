@@ -9,6 +9,7 @@ from anomalib_ae.detectors.denoising import DenoisingAutoEncoderDetector
 from anomalib_ae.detectors.ensemble import AutoEncoderEnsembleDetector
 from anomalib_ae.detectors.ganomaly import GANomalyDetector
 from anomalib_ae.detectors.made import MADEDetector
+from anomalib_ae.detectors.pixelcnn import PixelCNNDetector
 from anomalib_ae.detectors.seed_ensemble import SeedEnsembleDetector
 from anomalib_ae.detectors.vae import VAEDetector
 
@@ -23,6 +24,7 @@ __all__ = [
     "CooksDistanceDetector",
     "DenoisingAutoEncoderDetector",
     "MADEDetector",
+    "PixelCNNDetector",
     "GANomalyDetector",
     "SeedEnsembleDetector",
     "VAEDetector",
