@@ -22,10 +22,10 @@ from anomalib_ae.scoring import ScoreTerm
 from anomalib_ae.scoring.autoregressive import BitsPerDim, LikelihoodRatio, PixelCNNOutputs
 from anomalib_ae.training.pixelcnn import PixelCNNSystem
 
-SCORE_TYPES = ("likelihood_ratio", "bits_per_dim")
+SCORE_TYPES = ("auto", "likelihood_ratio", "bits_per_dim")
 
 PIXELCNN_DEFAULTS: dict[str, Any] = {
-    "score_type": "likelihood_ratio",
+    "score_type": "auto",
     "perturbation_rate": 0.2,
     "n_components": 5,
     "n_bits": 8,
@@ -70,10 +70,16 @@ class PixelCNNDetector(ImageInputMixin, BaseNeuralDetector):
 
     Parameters
     ----------
-    score_type : {"likelihood_ratio", "bits_per_dim"}, default="likelihood_ratio"
+    score_type : {"auto", "likelihood_ratio", "bits_per_dim"}, default="auto"
         ``"likelihood_ratio"``: ``score_samples = log p_model(x) - log p_background(x)``
         (nats); ``"bits_per_dim"``: ``score_samples = log2 p_model(x) / D``,
         minus the bits per dimension (no background model is trained).
+        ``"auto"``: the ratio for images, bits per dimension for tables. On
+        tables the feature-shuffled background keeps each feature's marginal,
+        so the ratio cancels exactly the marginal outliers: on the 3 embedded
+        datasets x 3 seeds of the quick suite it gave 0.352 mean AUROC against
+        0.809 for the raw likelihood (the ratio is for images, where raw
+        likelihood prefers simple images).
     perturbation_rate : float, default=0.2
         Probability that a pixel (feature) of a background training row is
         replaced by noise: a uniform value in [0, 1] for images, the same
@@ -209,9 +215,16 @@ class PixelCNNDetector(ImageInputMixin, BaseNeuralDetector):
             n_features, hidden, n_components=self.n_components, min_scale=self.min_scale
         )
 
+    def _resolved_score_type(self) -> str:
+        """``score_type`` with ``"auto"`` resolved: the ratio for images, bits/dim for tables."""
+        if self.score_type != "auto":
+            return self.score_type
+        return "likelihood_ratio" if self._uses_conv() else "bits_per_dim"
+
     def _build_net(self, n_features: int) -> nn.Module:
         model = self._one_net(n_features)
-        background = self._one_net(n_features) if self.score_type == "likelihood_ratio" else None
+        ratio = self._resolved_score_type() == "likelihood_ratio"
+        background = self._one_net(n_features) if ratio else None
         return DensityPairNet(model, background)
 
     def _build_system(self, net: nn.Module) -> pl.LightningModule:
@@ -219,7 +232,7 @@ class PixelCNNDetector(ImageInputMixin, BaseNeuralDetector):
         return PixelCNNSystem(net, mu=self.perturbation_rate, seed=seed, **self._optimizer_kwargs())
 
     def _score_terms(self) -> list[ScoreTerm]:
-        if self.score_type == "bits_per_dim":
+        if self._resolved_score_type() == "bits_per_dim":
             return [BitsPerDim()]
         return [LikelihoodRatio()]
 
