@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from functools import cached_property
 
-import numpy as np
 import torch
 
-from anomalib_ae.scoring._base import ScoreTerm, register_term
-from anomalib_ae.scoring.density import log_scale
-from anomalib_ae.scoring.outputs import NetOutputs, TrainingOutputs
+from anomalib_ae.scoring._base import register_term
+from anomalib_ae.scoring.density import NegativeLogLikelihood
+from anomalib_ae.scoring.outputs import NetOutputs
 
 
 class PixelCNNOutputs(NetOutputs):
@@ -46,20 +45,9 @@ class PixelCNNOutputs(NetOutputs):
         return self.feature_nll
 
 
-class _PixelTerm(ScoreTerm):
-    """Shared state: the per-feature log-scales (tables) and the per-pixel NLL maps."""
-
-    def fit(self, train: TrainingOutputs) -> np.ndarray:
-        discrete = bool(getattr(train.net, "discrete", False))
-        self.feature_log_scale_ = (
-            np.zeros(train.X.shape[1]) if discrete else log_scale(train.detector)
-        )
-        self.log_jacobian_ = float(self.feature_log_scale_.sum())
-        return train.values(self)
-
-    def feature_values(self, out: NetOutputs) -> torch.Tensor:
-        shift = torch.as_tensor(self.feature_log_scale_, dtype=torch.float64)
-        return out.feature_nll.double() + shift
+class _PixelTerm(NegativeLogLikelihood):
+    """Shared state: the per-feature log-scales (tables) and the per-pixel NLL maps
+    (:class:`~anomalib_ae.scoring.density.NegativeLogLikelihood`'s fit and feature values)."""
 
 
 @register_term

@@ -72,7 +72,9 @@ class NegativeLogLikelihood(ScoreTerm):
     ----------
     log_jacobian_ : float
         ``sum_j log scale_j`` of the detector's input scaling, added to the
-        scaled rows' negative log-density.
+        scaled rows' negative log-density (0 for a net whose likelihood is
+        discrete, ``net.discrete``: quantised pixel levels need no change of
+        variables).
 
     Examples
     --------
@@ -83,7 +85,10 @@ class NegativeLogLikelihood(ScoreTerm):
     name = "made_nll"
 
     def fit(self, train: TrainingOutputs) -> np.ndarray:
-        self.feature_log_scale_ = log_scale(train.detector)
+        discrete = bool(getattr(train.net, "discrete", False))
+        self.feature_log_scale_ = (
+            np.zeros(train.X.shape[1]) if discrete else log_scale(train.detector)
+        )
         self.log_jacobian_ = float(self.feature_log_scale_.sum())
         return train.values(self)
 

@@ -85,6 +85,13 @@ def _padded(width: int) -> int:
     return -(-int(width) // _ALIGN) * _ALIGN
 
 
+def _zero_padded(t: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """``t`` in the leading corner of a fresh (64-byte aligned) zero tensor of ``shape``."""
+    out = t.new_zeros(shape)
+    out[tuple(slice(0, n) for n in t.shape)] = t
+    return out
+
+
 def _pad_rows(x: torch.Tensor, width: int) -> torch.Tensor:
     """``x`` with its last axis zero-padded to ``width``, in a fresh (aligned) buffer.
 
@@ -92,9 +99,7 @@ def _pad_rows(x: torch.Tensor, width: int) -> torch.Tensor:
     """
     if x.shape[-1] == width and x.is_contiguous() and x.data_ptr() % 64 == 0:
         return x
-    out = x.new_zeros((*x.shape[:-1], width))
-    out[..., : x.shape[-1]] = x
-    return out
+    return _zero_padded(x, (*x.shape[:-1], width))
 
 
 class _PaddedLinear(nn.Module):
@@ -104,11 +109,10 @@ class _PaddedLinear(nn.Module):
         super().__init__()
         weight = weight.detach().float()  # (out, in)
         self.out_features, self.width = weight.shape[0], _padded(weight.shape[1])
-        padded = weight.new_zeros((_padded(self.out_features), self.width))
-        padded[: weight.shape[0], : weight.shape[1]] = weight
-        self.register_buffer("weight", padded)
+        rows = _padded(self.out_features)
+        self.register_buffer("weight", _zero_padded(weight, (rows, self.width)))
         self.register_buffer(
-            "bias", None if bias is None else _pad_rows(bias.detach().float(), len(padded))
+            "bias", None if bias is None else _zero_padded(bias.detach().float(), (rows,))
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,11 +126,9 @@ class _PaddedParallelLinear(nn.Module):
         super().__init__()
         weight = weight.detach().float()  # (members, in, out)
         members, _, self.out_features = weight.shape
-        self.width = _padded(weight.shape[1])
-        padded = weight.new_zeros((members, self.width, _padded(self.out_features)))
-        padded[:, : weight.shape[1], : self.out_features] = weight
-        self.register_buffer("weight", padded)
-        self.register_buffer("bias", _pad_rows(bias.detach().float(), padded.shape[2]))
+        self.width, columns = _padded(weight.shape[1]), _padded(self.out_features)
+        self.register_buffer("weight", _zero_padded(weight, (members, self.width, columns)))
+        self.register_buffer("bias", _zero_padded(bias.detach().float(), (members, 1, columns)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.baddbmm(self.bias, _pad_rows(x, self.width), self.weight)
