@@ -120,10 +120,19 @@ def test_graph_has_a_dynamic_batch_axis_and_weights_inside(tmp_path):
         ("vae", {"score_type": "recon_probability", "n_samples": 3}),
         ("vae", {"score_type": "kl"}),
         ("autoencoder_ensemble", {"score_terms": ("reconstruction", "code_deviation")}),
+        ("autoencoder_ensemble", {"score_terms": ("reconstruction", "input_neighbors")}),
         ("autoencoder", {"code_neighbors": 0, "error_scaling": "none"}),
         ("autoencoder", {"calibration": 0.2, "scaler": "standard"}),
     ],
-    ids=["vae-elbo", "vae-recon-probability", "vae-kl", "ensemble-rec-dev", "ae-plain", "ae-cal"],
+    ids=[
+        "vae-elbo",
+        "vae-recon-probability",
+        "vae-kl",
+        "ensemble-rec-dev",
+        "ensemble-rec-input",
+        "ae-plain",
+        "ae-cal",
+    ],
 )
 def test_parity_score_variants(name, params, tmp_path):
     X, rng = _tabular()

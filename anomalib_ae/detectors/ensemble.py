@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
 import pytorch_lightning as pl
@@ -15,6 +16,7 @@ from anomalib_ae.scoring import (
     CodeDeviation,
     CodeMahalanobis,
     EnsembleOutputs,
+    InputNeighborDistance,
     ReconstructionError,
     ResidualMahalanobis,
     ScoreTerm,
@@ -22,8 +24,18 @@ from anomalib_ae.scoring import (
 from anomalib_ae.training.ensemble import EnsembleReconstructionSystem
 
 ERROR_SCALINGS = ("median", "none")
-SCORE_TERMS = ("residual_mahalanobis", "code_mahalanobis", "reconstruction", "code_deviation")
+SCORE_TERMS = (
+    "residual_mahalanobis",
+    "code_mahalanobis",
+    "reconstruction",
+    "code_deviation",
+    "input_neighbors",
+)
 """The score terms the ensemble can combine (see :mod:`anomalib_ae.scoring`)."""
+TALL_TERMS = ("residual_mahalanobis", "code_mahalanobis")
+WIDE_TERMS = ("input_neighbors",)
+"""``score_terms="auto"``: :data:`TALL_TERMS`, or :data:`WIDE_TERMS` on wide tables
+(:meth:`AutoEncoderEnsembleDetector.resolved_score_terms`)."""
 
 ENSEMBLE_DEFAULTS = {
     "n_estimators": 5,
@@ -31,7 +43,7 @@ ENSEMBLE_DEFAULTS = {
     "max_epochs": 20,
     "batch_size": 128,
     "error_scaling": "median",
-    "score_terms": ("residual_mahalanobis", "code_mahalanobis"),
+    "score_terms": "auto",
     "mahalanobis_keep": 0.5,
 }
 """The ensemble's own parameters and their defaults (see ``docs/defaults.md``)."""
@@ -72,7 +84,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
     error_scaling : {"median", "none"}, default="median"
         ``"median"`` divides each feature's squared error by its median training
         error; ``"none"`` averages the raw squared errors.
-    score_terms : sequence of str, default=("residual_mahalanobis", "code_mahalanobis")
+    score_terms : "auto" or sequence of str, default="auto"
         The score terms, averaged (each over its training median when there are
         several; see :func:`~anomalib_ae.scoring.combine`), per member, then over
         members:
@@ -85,8 +97,18 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         - ``"reconstruction"``: mean scaled squared error over features;
         - ``"code_deviation"``: mean over code dimensions of the squared
           distance of the code from its training median, divided by that
-          dimension's median squared distance.
+          dimension's median squared distance;
+        - ``"input_neighbors"``: the distance from the scaled row to its
+          nearest training row (:class:`~anomalib_ae.scoring.InputNeighborDistance`).
 
+        ``"auto"`` is the Mahalanobis pair, unless the table is *wide*: the
+        Gaussians would be fitted on no more rows (``mahalanobis_keep`` of the
+        training rows) than there are features, so their covariances are
+        singular and set by shrinkage, and the nets are fitted on few rows per
+        weight. Then it is ``("input_neighbors",)``: on image and text
+        embeddings (a few hundred rows of 512 or 1,000 features) the nearest
+        training row is the better score (``docs/defaults.md``). The fitted
+        choice is in ``score_terms_``.
         The terms are fitted in ``fit``; changing them afterwards needs a refit.
     mahalanobis_keep : float, default=0.5
         Share of the training rows (those with the smallest scaled
@@ -140,7 +162,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         **BaseNeuralDetector._parameter_constraints,
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "error_scaling": [StrOptions(set(ERROR_SCALINGS))],
-        "score_terms": ["array-like"],
+        "score_terms": [StrOptions({"auto"}), "array-like"],
         "mahalanobis_keep": [Interval(Real, 0, 1, closed="right")],
     }
 
@@ -171,6 +193,24 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
 
     _outputs = EnsembleOutputs
 
+    def resolved_score_terms(self) -> tuple[str, ...]:
+        """The names of the score terms of the fitted detector (``score_terms="auto"`` resolved).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(100, 4))
+        >>> det = AutoEncoderEnsembleDetector(n_estimators=2, max_epochs=1, random_state=0)
+        >>> det.fit(X).resolved_score_terms()
+        ('residual_mahalanobis', 'code_mahalanobis')
+        """
+        if not (isinstance(self.score_terms, str) and self.score_terms == "auto"):
+            return tuple(self.score_terms)
+        n_rows = self.code_index_.n_samples  # the training rows (calibration rows excluded)
+        gaussian_rows = math.ceil(self.mahalanobis_keep * n_rows)
+        wide = 2 <= n_rows and gaussian_rows <= self.n_features_in_  # one row has no neighbour
+        return WIDE_TERMS if wide else TALL_TERMS
+
     def _score_terms(self) -> list[ScoreTerm]:
         rec = ReconstructionError(scaling=self.error_scaling)  # also ranks the rows to fit on
         available = {
@@ -178,14 +218,17 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
             "code_mahalanobis": CodeMahalanobis(self.mahalanobis_keep, rank_by=rec),
             "reconstruction": rec,
             "code_deviation": CodeDeviation(),
+            "input_neighbors": InputNeighborDistance(),
         }
-        names = list(self.score_terms)
+        names = self.resolved_score_terms()
         for name in names:
             available[name].weight = 1.0 / len(names)
         return [available[name] for name in names]
 
     def _check_score_terms(self) -> None:
         names = self.score_terms
+        if isinstance(names, str) and names == "auto":
+            return
         if (
             isinstance(names, str)
             or not len(names)
@@ -193,6 +236,6 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
             or not set(names) <= set(SCORE_TERMS)
         ):
             raise ValueError(
-                f"score_terms must be a non-empty sequence of distinct names from "
+                f"score_terms must be 'auto' or a non-empty sequence of distinct names from "
                 f"{list(SCORE_TERMS)}, got {names!r}."
             )

@@ -8,8 +8,9 @@ detector's images flattened, ``X.reshape(len(X), -1)``), and does every step of 
 2. **net**: the trained net in the scoring precision (the float64 twin for MLP
    nets, float32 for conv nets; :mod:`anomalib_ae.scoring.precision`);
 3. **terms**: the fitted score terms' own ``values`` (traced from their torch
-   code), the code-neighbour term as an exact brute-force search over the
-   training codes held in the graph (:class:`_NeighborSearch`);
+   code), the neighbour terms (code and input space) as an exact brute-force
+   search over the training codes or scaled rows held in the graph
+   (:class:`_NeighborSearch`);
 4. **combination and offset**: the fixed training medians and weights of
    :func:`~anomalib_ae.scoring.combine`, then ``offset_``.
 
@@ -47,7 +48,7 @@ from torch import nn
 
 from anomalib_ae.detectors._scaling import _LIMIT
 from anomalib_ae.detectors._validation import SCORE_LIMIT
-from anomalib_ae.scoring import CodeNeighborDistance
+from anomalib_ae.scoring import CodeNeighborDistance, InputNeighborDistance
 from anomalib_ae.scoring.precision import scoring_net
 
 MAX_NEIGHBOR_ROWS = 100_000
@@ -104,8 +105,6 @@ class _ScoreGraph(nn.Module):
             if isinstance(term, CodeNeighborDistance):
                 reference = _reference_codes(detector, term, max_neighbor_rows)
                 self.searches[str(i)] = _NeighborSearch(term, reference)
-            elif type(term).values is CodeNeighborDistance.values:  # a subclass
-                raise NotImplementedError(f"score term {term!r} cannot be exported to ONNX.")
         scales = detector.score_scales_
         for i, s in enumerate(scales or []):  # a scalar, or one per ensemble member
             self.register_buffer(f"scale{i}", torch.as_tensor(np.asarray(s, np.float64)))
@@ -123,7 +122,9 @@ class _ScoreGraph(nn.Module):
         values = []
         for i, term in enumerate(self.terms):
             search = self.searches[str(i)] if str(i) in self.searches else None
-            v = search(out.codes) if search is not None else term.values(out)
+            v = term.values(out) if search is None else search(term.queries(out))
+            if isinstance(term, InputNeighborDistance):  # repeated along an ensemble's members
+                v = term.per_member(v, out.net)
             values.append(v.to(torch.float64))
         if len(values) == 1:
             total = values[0]
@@ -157,13 +158,18 @@ def _outputs(total: torch.Tensor, offset: float) -> tuple[torch.Tensor, ...]:
 
 
 def _reference_codes(detector: Any, term: CodeNeighborDistance, limit: int) -> np.ndarray:
-    index = detector.code_index_
+    index = term.index(detector)
     if index.n_samples > limit:
+        without = (
+            "score_terms without 'input_neighbors'"
+            if isinstance(term, InputNeighborDistance)
+            else "code_neighbors=0"
+        )
         raise ValueError(
-            f"{type(detector).__name__}'s score term {term!r} searches the {index.n_samples} "
-            f"training codes, more than max_neighbor_rows={limit}; an exact export would "
-            "hold them all in the graph. Raise max_neighbor_rows, or fit with "
-            "code_neighbors=0 for a graph without this term."
+            f"{type(detector).__name__}'s score term {term!r} searches {index.n_samples} "
+            f"training rows, more than max_neighbor_rows={limit}; an exact export would "
+            f"hold them all in the graph. Raise max_neighbor_rows, or fit with {without} "
+            "for a graph without this term."
         )
     codes = getattr(index, "codes_", None)
     if codes is None:

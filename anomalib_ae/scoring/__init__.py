@@ -9,6 +9,7 @@ offset). :data:`TERMS` lists the registered terms by name.
 from anomalib_ae.scoring._base import TERMS, ScoreTerm, combine, positive_median, register_term
 from anomalib_ae.scoring.approximate import EXACT_MAX_ROWS, IVFIndex, SubsetIndex, make_index
 from anomalib_ae.scoring.density import CodeDensity, MADEOutputs, NegativeLogLikelihood
+from anomalib_ae.scoring.input_neighbors import InputNeighborDistance
 from anomalib_ae.scoring.mahalanobis import CodeDeviation, CodeMahalanobis, ResidualMahalanobis
 from anomalib_ae.scoring.neighbors import CodeNeighborDistance, ExactIndex, NeighborIndex
 from anomalib_ae.scoring.outputs import (
@@ -39,6 +40,7 @@ __all__ = [
     "EnsembleOutputs",
     "ExactIndex",
     "IVFIndex",
+    "InputNeighborDistance",
     "KLDivergence",
     "MADEOutputs",
     "NegativeELBO",

@@ -131,8 +131,16 @@ class CodeNeighborDistance(ScoreTerm):
         super().__init__(weight)
         self.k = k
 
+    def index(self, detector) -> NeighborIndex:
+        """The index the term searches: the detector's training codes, ``code_index_``."""
+        return detector.code_index_
+
+    def queries(self, out: NetOutputs) -> torch.Tensor:
+        """The points searched for, one flat row per input row: the codes."""
+        return out.codes
+
     def fit(self, train: TrainingOutputs) -> np.ndarray | None:
-        index = train.detector.code_index_
+        index = self.index(train.detector)
         self.k_ = min(int(self.k), max(index.n_samples - 1, 0))
         if not self.k_:
             return None
@@ -142,7 +150,7 @@ class CodeNeighborDistance(ScoreTerm):
 
     def values(self, out: NetOutputs) -> torch.Tensor:
         k = self.k_
-        codes = out.codes.to(torch.float64).numpy()
-        dist = out.detector.code_index_.kneighbors(codes, k + 1)[0]
+        points = self.queries(out).to(torch.float64).numpy()
+        dist = self.index(out.detector).kneighbors(points, k + 1)[0]
         itself = dist[:, 0] <= self.tolerance_
         return torch.from_numpy(np.where(itself, dist[:, k], dist[:, k - 1]))

@@ -1,0 +1,74 @@
+"""The input-space neighbour term and the ensemble's ``score_terms="auto"`` rule on wide tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from anomalib_ae import AutoEncoderEnsembleDetector, load
+from anomalib_ae.detectors.ensemble import TALL_TERMS, WIDE_TERMS
+from anomalib_ae.scoring import InputNeighborDistance
+
+FAST = dict(n_estimators=2, hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0)
+
+
+def _wide(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(60, 80)), rng.normal(size=(25, 80))
+
+
+def test_wide_table_scores_by_the_nearest_training_row():
+    X, X_new = _wide()
+    det = AutoEncoderEnsembleDetector(**FAST).fit(X)
+    assert det.resolved_score_terms() == WIDE_TERMS
+    assert [type(t) for t in det.score_terms_] == [InputNeighborDistance]
+    search = NearestNeighbors().fit(det.scaler_.transform(X))
+    nearest = search.kneighbors(det.scaler_.transform(X_new), 1)[0][:, 0]
+    np.testing.assert_allclose(-det.score_samples(X_new), nearest, rtol=1e-5)
+    # a training row leaves itself out, so predict flags about `contamination` of them
+    loo = search.kneighbors(None, 1)[0][:, 0]
+    np.testing.assert_allclose(-det.score_samples(X), loo, rtol=1e-5)
+    assert abs((det.predict(X) == -1).mean() - det.contamination) <= 1 / len(X)
+
+
+@pytest.mark.parametrize(("n_features", "terms"), [(10, WIDE_TERMS), (9, TALL_TERMS)])
+def test_auto_rule_is_gaussian_rows_against_features(n_features, terms):
+    # 20 rows, mahalanobis_keep=0.5: the Gaussians would be fitted on 10 rows
+    X = np.random.default_rng(0).normal(size=(20, n_features))
+    assert AutoEncoderEnsembleDetector(**FAST).fit(X).resolved_score_terms() == terms
+
+
+def test_one_row_keeps_the_mahalanobis_terms():
+    det = AutoEncoderEnsembleDetector(**FAST).fit(np.ones((1, 5)))
+    assert det.resolved_score_terms() == TALL_TERMS
+
+
+def test_explicit_terms_override_the_rule():
+    X, X_new = _wide()
+    det = AutoEncoderEnsembleDetector(score_terms=("reconstruction",), **FAST).fit(X)
+    assert det.resolved_score_terms() == ("reconstruction",)
+
+
+def test_input_neighbors_combine_with_member_terms_batch_independently():
+    X, X_new = _wide()
+    det = AutoEncoderEnsembleDetector(
+        score_terms=("reconstruction", "input_neighbors"), inference_batch_size=7, **FAST
+    ).fit(X)
+    whole = det.score_samples(X_new)
+    halves = np.concatenate([det.score_samples(X_new[:11]), det.score_samples(X_new[11:])])
+    np.testing.assert_allclose(whole, halves, rtol=1e-12)  # float64 BLAS rounding: ~1e-16
+    assert np.array_equal(whole, det.score_samples(X_new))
+
+
+def test_wide_ensemble_round_trips_through_a_file(tmp_path):
+    X, X_new = _wide()
+    det = AutoEncoderEnsembleDetector(**FAST).fit(X)
+    det.save(tmp_path / "det.aeod")
+    again = load(tmp_path / "det.aeod")
+    np.testing.assert_array_equal(again.score_samples(X_new), det.score_samples(X_new))
+
+
+def test_bad_score_terms_name_the_problem():
+    with pytest.raises(ValueError, match="score_terms must be 'auto' or"):
+        AutoEncoderEnsembleDetector(score_terms=("nearest",), **FAST).fit(np.ones((30, 3)))
