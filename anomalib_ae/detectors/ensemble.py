@@ -99,7 +99,9 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
           distance of the code from its training median, divided by that
           dimension's median squared distance;
         - ``"input_neighbors"``: the distance from the scaled row to its
-          nearest training row (:class:`~anomalib_ae.scoring.InputNeighborDistance`).
+          nearest training row (:class:`~anomalib_ae.scoring.InputNeighborDistance`;
+          the fitted detector, its file and its ONNX graph then hold the
+          scaled training rows).
 
         ``"auto"`` is the Mahalanobis pair, unless the table is *wide*: the
         Gaussians would be fitted on no more rows (``mahalanobis_keep`` of the

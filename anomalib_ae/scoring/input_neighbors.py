@@ -34,6 +34,10 @@ class InputNeighborDistance(CodeNeighborDistance):
     ``neighbor_index`` says. On an ensemble's outputs the one distance is
     repeated for every member, so it combines with the members' terms.
 
+    The fitted term holds the training rows (scaled), and so do the
+    detector's saved file and its ONNX graph, as a kNN model does: do not
+    ship a model fitted on rows that must not leave their machine.
+
     Parameters
     ----------
     k : int, default=1
