@@ -18,18 +18,43 @@ def _wide(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(60, 80)), rng.normal(size=(25, 80))
 
 
-def test_wide_table_scores_by_the_nearest_training_row():
+def test_wide_table_scores_by_the_mean_distance_to_the_3_nearest_training_rows():
     X, X_new = _wide()
     det = AutoEncoderEnsembleDetector(**FAST).fit(X)
     assert det.resolved_score_terms() == WIDE_TERMS
     assert [type(t) for t in det.score_terms_] == [InputNeighborDistance]
     search = NearestNeighbors().fit(det.scaler_.transform(X))
-    nearest = search.kneighbors(det.scaler_.transform(X_new), 1)[0][:, 0]
+    nearest = search.kneighbors(det.scaler_.transform(X_new), 3)[0].mean(1)
     np.testing.assert_allclose(-det.score_samples(X_new), nearest, rtol=1e-5)
     # a training row leaves itself out, so predict flags about `contamination` of them
-    loo = search.kneighbors(None, 1)[0][:, 0]
+    loo = search.kneighbors(None, 3)[0].mean(1)
     np.testing.assert_allclose(-det.score_samples(X), loo, rtol=1e-5)
     assert abs((det.predict(X) == -1).mean() - det.contamination) <= 1 / len(X)
+
+
+def _with_term(term: InputNeighborDistance) -> AutoEncoderEnsembleDetector:
+    class OneTerm(AutoEncoderEnsembleDetector):
+        def _score_terms(self):
+            return [term]
+
+    return OneTerm(**FAST)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_largest_method_is_the_kth_distance(k):
+    X, X_new = _wide()
+    det = _with_term(InputNeighborDistance(k=k, method="largest")).fit(X)
+    search = NearestNeighbors().fit(det.scaler_.transform(X))
+    kth = search.kneighbors(det.scaler_.transform(X_new), k)[0][:, -1]
+    np.testing.assert_allclose(-det.score_samples(X_new), kth, rtol=1e-5)
+    np.testing.assert_allclose(
+        -det.score_samples(X), search.kneighbors(None, k)[0][:, -1], rtol=1e-5
+    )
+
+
+def test_bad_method_names_the_problem():
+    with pytest.raises(ValueError, match="method must be 'mean' or 'largest', got 'median'"):
+        _with_term(InputNeighborDistance(method="median")).fit(_wide()[0])
 
 
 @pytest.mark.parametrize(("n_features", "terms"), [(10, WIDE_TERMS), (9, TALL_TERMS)])

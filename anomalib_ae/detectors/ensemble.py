@@ -98,8 +98,8 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         - ``"code_deviation"``: mean over code dimensions of the squared
           distance of the code from its training median, divided by that
           dimension's median squared distance;
-        - ``"input_neighbors"``: the distance from the scaled row to its
-          nearest training row (:class:`~anomalib_ae.scoring.InputNeighborDistance`;
+        - ``"input_neighbors"``: the mean distance from the scaled row to its
+          3 nearest training rows (:class:`~anomalib_ae.scoring.InputNeighborDistance`;
           the fitted detector, its file and its ONNX graph then hold the
           scaled training rows).
 
@@ -109,7 +109,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         singular and set by shrinkage, and the nets are fitted on few rows per
         weight. Then it is ``("input_neighbors",)``: on image and text
         embeddings (a few hundred rows of 512 or 1,000 features) the nearest
-        training row is the better score (``docs/defaults.md``). The fitted
+        training rows are the better score (``docs/defaults.md``). The fitted
         choice is in ``score_terms_``.
         The terms are fitted in ``fit``; changing them afterwards needs a refit.
     mahalanobis_keep : float, default=0.5

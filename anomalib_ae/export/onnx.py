@@ -69,14 +69,15 @@ _NAMES = ("X", "score_samples", "anomaly_score", "label")
 class _NeighborSearch(nn.Module):
     """:class:`~anomalib_ae.scoring.CodeNeighborDistance` as exact brute-force search.
 
-    Distances to every training code, the ``k + 1`` smallest, and the same
-    "a match within ``tolerance_`` is the row itself" rule as the term.
+    Distances to every training code, the ``k + 1`` smallest, reduced by the
+    term's own :meth:`~anomalib_ae.scoring.CodeNeighborDistance.reduce` (a
+    match within ``tolerance_`` is the row itself; the k-th or the mean).
     """
 
     def __init__(self, term: CodeNeighborDistance, reference: np.ndarray) -> None:
         super().__init__()
+        self.term = term
         self.k = int(term.k_)
-        self.tolerance = float(term.tolerance_)
         self.register_buffer("reference", torch.as_tensor(reference, dtype=torch.float64))
         self.register_buffer("reference_sq", self.reference.pow(2).sum(1))
 
@@ -85,8 +86,7 @@ class _NeighborSearch(nn.Module):
         # |a - b|^2 = |a|^2 - 2 a.b + |b|^2, as scikit-learn's euclidean distances
         sq = codes.pow(2).sum(1, keepdim=True) - 2 * codes @ self.reference.T + self.reference_sq
         nearest = torch.topk(sq, self.k + 1, dim=1, largest=False).values.clamp_min(0).sqrt()
-        itself = nearest[:, 0] <= self.tolerance
-        return torch.where(itself, nearest[:, self.k], nearest[:, self.k - 1])
+        return self.term.reduce(nearest)
 
 
 class _ScoreGraph(nn.Module):

@@ -126,6 +126,7 @@ class CodeNeighborDistance(ScoreTerm):
     """
 
     name = "code_neighbors"
+    method = "largest"  # the k-th distance (InputNeighborDistance also takes "mean")
 
     def __init__(self, k: int = 5, weight: float = 1.0) -> None:
         super().__init__(weight)
@@ -144,13 +145,27 @@ class CodeNeighborDistance(ScoreTerm):
         self.k_ = min(int(self.k), max(index.n_samples - 1, 0))
         if not self.k_:
             return None
-        dist = index.kth_training_distance(self.k_)
+        if self.method == "mean":  # the k nearest of every training row: (n, k) floats
+            dist = index.kneighbors(None, self.k_)[0].mean(1)
+        else:
+            dist = index.kth_training_distance(self.k_)
         self.tolerance_ = 1e-6 * float(positive_median(dist))
         return dist
 
     def values(self, out: NetOutputs) -> torch.Tensor:
-        k = self.k_
         points = self.queries(out).to(torch.float64).numpy()
-        dist = self.index(out.detector).kneighbors(points, k + 1)[0]
-        itself = dist[:, 0] <= self.tolerance_
-        return torch.from_numpy(np.where(itself, dist[:, k], dist[:, k - 1]))
+        dist = self.index(out.detector).kneighbors(points, self.k_ + 1)[0]
+        return self.reduce(torch.from_numpy(dist))
+
+    def reduce(self, nearest: torch.Tensor) -> torch.Tensor:
+        """The term's value from each row's ``k + 1`` nearest distances (ascending).
+
+        A first match within ``tolerance_`` is the row itself and is skipped;
+        of the next ``k`` distances the last is kept (``method="largest"``) or
+        their mean (``"mean"``). Plain tensor operations, so the ONNX export
+        traces the same rule.
+        """
+        k = self.k_
+        itself = (nearest[:, 0] <= self.tolerance_).unsqueeze(1)
+        chosen = torch.where(itself, nearest[:, 1 : k + 1], nearest[:, :k])
+        return chosen.mean(1) if self.method == "mean" else chosen[:, -1]
