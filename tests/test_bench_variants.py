@@ -123,3 +123,19 @@ def test_a_rerun_with_nothing_to_do_records_no_invocation(tmp_path):
     info = record_run(tmp_path, "s", ["bench"], variants={"w": "vae"}, added_rows=False)
     assert len(info["runs"]) == 1
     assert info["variants"] == {"v": "autoencoder", "w": "vae"}
+
+
+def test_a_run_whose_every_job_failed_still_renders_its_report(tmp_path):
+    """A suite with variants where no job succeeded (e.g. a misspelt dataset) reports the errors."""
+    from anomalib_ae.bench.report import record_run
+
+    from anomalib_ae.bench.suites import missing_dataset_jobs
+
+    suite = suite_from_dict({**_suite(ae_mse={"detector": "autoencoder"}), "datasets": ["nope"]})
+    jobs = missing_dataset_jobs(suite, ["nope"])
+    assert jobs
+    run_jobs(jobs, ResultStore(tmp_path / "results.csv"), isolate=False)
+    record_run(tmp_path, "custom", [], variants={"ae_mse": "autoencoder"})
+    markdown, _ = render(tmp_path, plots=False)
+    assert "Variants against their base" not in markdown
+    assert "dataset 'nope' not found" in markdown
