@@ -187,3 +187,16 @@ def test_conv_detector_save_load(images):
     back = load(buffer)
     assert type(back.net_).__name__ == "ConvAutoEncoderNet" and back.image_shape_ == (1, 8, 8)
     np.testing.assert_allclose(back.score_samples(images), det.score_samples(images))
+
+
+@pytest.mark.parametrize("cls", IMAGE_DETECTORS)
+def test_auto_epochs_train_conv_nets_for_at_least_the_step_budget(cls, images):
+    from anomalib_ae.detectors._params import IMAGE_STEPS, TABLE_EPOCHS
+
+    fast = {k: v for k, v in FAST.items() if k != "max_epochs"}
+    det = cls(**{**fast, "batch_size": 30, "channels": (2,)}).fit(images[:40, :4, :4])
+    assert det.max_epochs == "auto"
+    assert det.n_epochs_ == max(TABLE_EPOCHS, -(-IMAGE_STEPS // 2))  # 2 batches per epoch
+    table = cls(**{**fast, "hidden_dims": (4,)}).fit(images[:40].reshape(40, -1)[:, :6])
+    assert table.n_epochs_ == TABLE_EPOCHS  # tables keep their short budget
+    assert cls(**{**fast, "max_epochs": 3}).fit(images[:40]).n_epochs_ == 3  # an int wins

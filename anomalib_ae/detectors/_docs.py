@@ -22,11 +22,7 @@ hidden_dims : tuple of int, default=(64, 32)
         Dropout probability after each hidden activation.
     batch_norm : bool, default=False
         Batch normalisation in the hidden layers.
-    max_epochs : int, default=20
-        Training epochs (an upper bound when ``early_stopping``). Short on
-        purpose: on contaminated training data a longer-trained net learns to
-        rebuild the outliers too (ablation in ``docs/defaults.md``).
-    batch_size : int, default=128
+<max_epochs_doc>    batch_size : int, default=128
         Training batch size; fewer rows than this train in one batch.
     lr : float, default=1e-3
         Learning rate.
@@ -184,6 +180,22 @@ net_ : torch.nn.Module
         Column names seen in ``fit`` (DataFrame input only)."""
 
 
+MAX_EPOCHS_INT = """    max_epochs : int, default=<max_epochs_default>
+        Training epochs (an upper bound when ``early_stopping``). Short on
+        purpose: on contaminated training data a longer-trained net learns to
+        rebuild the outliers too (ablation in ``docs/defaults.md``).
+"""
+
+MAX_EPOCHS_AUTO = """    max_epochs : int or "auto", default="auto"
+        Training epochs (an upper bound when ``early_stopping``). ``"auto"``:
+        20 for tables, short on purpose (on contaminated training data a
+        longer-trained net learns to rebuild the outliers too); for images
+        (conv nets), enough epochs for at least 400 optimiser steps, and at
+        least 20 (a class of 700 MNIST images at ``batch_size=128``: 67
+        epochs). Both in ``docs/defaults.md``.
+"""
+
+
 def fill_doc(obj: T) -> T:
     """Fill the shared parameter blocks (``{neural_params}``, ...) in ``obj.__doc__``."""
     if obj.__doc__:
@@ -191,10 +203,16 @@ def fill_doc(obj: T) -> T:
         signature = getattr(init, "__signature__", None)
         scaler = signature.parameters.get("scaler") if signature is not None else None
         default = f'"{scaler.default}"' if scaler is not None else '"standard"'
+        epochs = signature.parameters.get("max_epochs") if signature is not None else None
+        epochs = epochs.default if epochs is not None else 20
+        epochs_doc = (
+            MAX_EPOCHS_AUTO
+            if epochs == "auto"
+            else MAX_EPOCHS_INT.replace("<max_epochs_default>", str(epochs))
+        )
+        params = NEURAL_PARAMS.replace("<scaler_default>", default)
         obj.__doc__ = (
-            obj.__doc__.replace(
-                "{neural_params}", NEURAL_PARAMS.replace("<scaler_default>", default)
-            )
+            obj.__doc__.replace("{neural_params}", params.replace("<max_epochs_doc>", epochs_doc))
             .replace("{neural_attributes}", NEURAL_ATTRIBUTES)
             .replace("{image_params}", IMAGE_PARAMS)
             .replace("{error_scaling_params}", ERROR_SCALING_PARAMS)

@@ -28,6 +28,7 @@ from anomalib_ae.nn.conv import check_image_shape
 from anomalib_ae.training.sparse import SparseRows
 
 IMAGE_DEFAULTS: dict[str, Any] = {
+    "max_epochs": "auto",  # 20 for tables; conv nets: at least IMAGE_STEPS steps
     "image_shape": None,
     "architecture": "auto",
     "channels": (32, 64),

@@ -10,6 +10,7 @@ shared parameters plus a detector's own, with a real signature (``inspect``,
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -103,3 +104,34 @@ def seed_from(random_state: Any) -> int:
     True
     """
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+TABLE_EPOCHS = 20
+"""Epochs of ``max_epochs="auto"`` on tables (short: contaminated rows, ``docs/defaults.md``)."""
+
+IMAGE_STEPS = 400
+"""Optimiser steps ``max_epochs="auto"`` trains a conv net for, at least (``docs/defaults.md``)."""
+
+
+def auto_epochs(n_train: int, batch_size: int, images: bool) -> int:
+    """The epochs of ``max_epochs="auto"`` for ``n_train`` training rows.
+
+    Tables: :data:`TABLE_EPOCHS`. Images (conv nets): enough epochs for at
+    least :data:`IMAGE_STEPS` optimiser steps, and at least
+    :data:`TABLE_EPOCHS`: one-class image sets are clean, and a conv net of a
+    few hundred images is far from converged after 20 epochs (steps, not
+    epochs, are what it needs: the budget grows as the set shrinks).
+
+    Examples
+    --------
+    >>> auto_epochs(5000, 128, images=False)
+    20
+    >>> auto_epochs(700, 128, images=True)  # 6 batches per epoch
+    67
+    >>> auto_epochs(100_000, 128, images=True)
+    20
+    """
+    if not images:
+        return TABLE_EPOCHS
+    batches = max(1, math.ceil(n_train / batch_size))
+    return max(TABLE_EPOCHS, math.ceil(IMAGE_STEPS / batches))

@@ -17,7 +17,7 @@ from torch import nn
 from anomalib_ae.detectors._calibration import CALIBRATION_CONSTRAINTS, CalibrationMixin
 from anomalib_ae.detectors._faults import unfitted_on_failure
 from anomalib_ae.detectors._neighbors import CodeNeighborsMixin
-from anomalib_ae.detectors._params import neural_init, seed_from
+from anomalib_ae.detectors._params import auto_epochs, neural_init, seed_from
 from anomalib_ae.detectors._scaling import SCALERS, InputScaler
 from anomalib_ae.detectors._validation import check_finite_scores, validate_rows
 from anomalib_ae.nn.mlp import ACTIVATIONS
@@ -196,7 +196,7 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         "activation": [StrOptions(set(ACTIVATIONS)), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -263,8 +263,10 @@ class BaseNeuralDetector(CodeNeighborsMixin, TransformerMixin, BaseDetector):
         """Work on the fresh net before the main training (e.g. layer-wise pretraining)."""
 
     def _n_epochs(self, n_train: int) -> int:
-        """Epochs of the main training for ``n_train`` training rows (default: ``max_epochs``)."""
-        return self.max_epochs
+        """Epochs of the main training for ``n_train`` training rows (``"auto"`` resolved)."""
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        return auto_epochs(n_train, self.batch_size, images=self._uses_conv())
 
     def _make_scaler(self) -> InputScaler:
         """The (unfitted) input scaling ``fit`` learns on the training rows."""

@@ -22,7 +22,10 @@ from anomalib_ae.scoring.adversarial import (
 )
 from anomalib_ae.training.adversarial import GANomalySystem
 
-_IMAGE_DEFAULTS = {k: v for k, v in IMAGE_DEFAULTS.items() if k != "code_neighbors"}
+# GANomaly keeps its fixed budget (max_epochs=20, NEURAL_DEFAULTS) on images too.
+_IMAGE_DEFAULTS = {
+    k: v for k, v in IMAGE_DEFAULTS.items() if k not in ("code_neighbors", "max_epochs")
+}
 _IMAGE_CONSTRAINTS = {k: v for k, v in IMAGE_CONSTRAINTS.items() if k != "code_neighbors"}
 
 GANOMALY_DEFAULTS = {
