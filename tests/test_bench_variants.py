@@ -128,7 +128,6 @@ def test_a_rerun_with_nothing_to_do_records_no_invocation(tmp_path):
 def test_a_run_whose_every_job_failed_still_renders_its_report(tmp_path):
     """A suite with variants where no job succeeded (e.g. a misspelt dataset) reports the errors."""
     from anomalib_ae.bench.report import record_run
-
     from anomalib_ae.bench.suites import missing_dataset_jobs
 
     suite = suite_from_dict({**_suite(ae_mse={"detector": "autoencoder"}), "datasets": ["nope"]})

@@ -63,7 +63,7 @@ def test_every_image_detector_combines_and_stays_deterministic(cls, data):
 
 def test_more_neighbours_than_rows_is_capped():
     X = np.random.default_rng(0).normal(size=(4, 3))
-    det = AutoEncoderDetector(code_neighbors=10, **SMALL).fit(X)
+    det = AutoEncoderDetector(code_neighbors=10, input_neighbors=None, **SMALL).fit(X)
     assert det.score_terms_[1].k_ == 3
     assert np.isfinite(det.score_samples(X)).all()
 

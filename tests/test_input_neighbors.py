@@ -1,4 +1,5 @@
-"""The input-space neighbour term and the ensemble's ``score_terms="auto"`` rule on wide tables."""
+"""The input-space neighbour term, the ensemble's ``score_terms="auto"`` rule on wide tables, and
+the plain detectors' ``input_neighbors="auto"`` rule (the same shape gate)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from anomalib_ae import AutoEncoderEnsembleDetector, load
+from anomalib_ae import (
+    AutoEncoderDetector,
+    AutoEncoderEnsembleDetector,
+    DenoisingAutoEncoderDetector,
+    VAEDetector,
+    load,
+)
 from anomalib_ae.detectors.ensemble import TALL_TERMS, WIDE_TERMS
 from anomalib_ae.scoring import InputNeighborDistance
 
@@ -97,3 +104,63 @@ def test_wide_ensemble_round_trips_through_a_file(tmp_path):
 def test_bad_score_terms_name_the_problem():
     with pytest.raises(ValueError, match="score_terms must be 'auto' or"):
         AutoEncoderEnsembleDetector(score_terms=("nearest",), **FAST).fit(np.ones((30, 3)))
+
+
+PLAIN = [AutoEncoderDetector, DenoisingAutoEncoderDetector, VAEDetector]
+PLAIN_FAST = dict(hidden_dims=(8,), latent_dim=2, max_epochs=2, random_state=0)
+
+
+@pytest.mark.parametrize("cls", PLAIN)
+def test_plain_detectors_score_wide_tables_by_the_input_neighbors(cls):
+    X, X_new = _wide()
+    det = cls(**PLAIN_FAST).fit(X)
+    assert det.input_neighbors == "auto"
+    assert [type(t) for t in det.score_terms_] == [InputNeighborDistance]
+    search = NearestNeighbors().fit(det.scaler_.transform(X))
+    nearest = search.kneighbors(det.scaler_.transform(X_new), 3)[0].mean(1)
+    np.testing.assert_allclose(-det.score_samples(X_new), nearest, rtol=1e-5)
+    np.testing.assert_allclose(
+        -det.score_samples(X), search.kneighbors(None, 3)[0].mean(1), rtol=1e-5
+    )
+    assert det.feature_scores(X_new).shape == X_new.shape  # the net is trained all the same
+    assert det.transform(X_new).shape == (len(X_new), 2)
+
+
+@pytest.mark.parametrize("cls", PLAIN)
+@pytest.mark.parametrize(("n_features", "wide"), [(10, True), (9, False)])
+def test_plain_rule_is_half_the_rows_against_features(cls, n_features, wide):
+    X = np.random.default_rng(0).normal(size=(20, n_features))
+    terms = [type(t) for t in cls(**PLAIN_FAST).fit(X).score_terms_]
+    assert (terms == [InputNeighborDistance]) is wide
+
+
+@pytest.mark.parametrize("cls", PLAIN)
+def test_input_neighbors_none_keeps_the_nets_terms(cls):
+    X, X_new = _wide()
+    off = cls(input_neighbors=None, **PLAIN_FAST).fit(X)
+    assert InputNeighborDistance not in [type(t) for t in off.score_terms_]
+    tall = cls(**PLAIN_FAST).fit(np.random.default_rng(0).normal(size=(200, 5)))
+    assert [type(t) for t in tall.score_terms_] == [type(t) for t in off.score_terms_]
+
+
+@pytest.mark.parametrize("cls", PLAIN)
+def test_images_never_take_the_input_neighbors(cls):
+    images = np.random.default_rng(0).random((12, 8, 8))  # 12 rows of 64 pixels: wide, but images
+    det = cls(**{**PLAIN_FAST, "channels": (2,)}).fit(images)
+    assert InputNeighborDistance not in [type(t) for t in det.score_terms_]
+
+
+@pytest.mark.parametrize("cls", PLAIN)
+def test_plain_wide_detector_round_trips_and_is_batch_independent(cls, tmp_path):
+    X, X_new = _wide()
+    det = cls(inference_batch_size=7, **PLAIN_FAST).fit(X)
+    whole = det.score_samples(X_new)
+    halves = np.concatenate([det.score_samples(X_new[:11]), det.score_samples(X_new[11:])])
+    np.testing.assert_allclose(whole, halves, rtol=1e-12)
+    det.save(tmp_path / "det.aeod")
+    np.testing.assert_array_equal(load(tmp_path / "det.aeod").score_samples(X_new), whole)
+
+
+def test_bad_input_neighbors_names_the_problem():
+    with pytest.raises(ValueError, match="input_neighbors"):
+        AutoEncoderDetector(input_neighbors="always", **PLAIN_FAST).fit(np.ones((30, 3)))

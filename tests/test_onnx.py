@@ -149,3 +149,13 @@ def test_seed_ensemble_of_cooks_distance_is_refused(tmp_path):
     ).fit(X)
     with pytest.raises(NotImplementedError, match="SeedEnsembleDetector.*CooksDistanceDetector"):
         det.to_onnx(tmp_path / "det.onnx")
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "vae"])
+def test_parity_plain_detector_on_a_wide_table(name, tmp_path):
+    """``input_neighbors="auto"``: the input-neighbour term alone, exported exactly."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 60))
+    det = fast_detector(name, **FAST).fit(X)
+    assert [t.name for t in det.score_terms_] == ["input_neighbors"]
+    _check_parity(name, det, X, rng, tmp_path)

@@ -135,6 +135,19 @@ image_shape : tuple of int or None, default=None
         for what the approximation costs in AUROC). Deterministic either
         way."""
 
+INPUT_NEIGHBOR_PARAMS = """\
+input_neighbors : "auto" or None, default="auto"
+        ``"auto"``: on wide tables, where half the training rows are no more
+        than the features (image or text embeddings of a few hundred rows),
+        score a row by its mean distance to its 3 nearest training rows in
+        the scaled input space (:class:`~anomalib_ae.scoring.InputNeighborDistance`,
+        leave-one-out on the training rows) instead of the net's terms: a net
+        fitted on so few rows scores worse than that distance. Chosen on
+        ADBench's 15 MVTec-AD ResNet18 embedding sets and confirmed on the 15
+        ViT ones (``docs/defaults.md``). Taller tables and images keep the
+        net's terms. ``None``: always the net's terms. The net is trained
+        either way (``transform``, ``feature_scores``)."""
+
 ERROR_SCALING_PARAMS = """\
 error_scaling : {"auto", "median", "none"}, default="auto"
         ``"median"``: divide each feature's squared error by its median over
@@ -216,5 +229,6 @@ def fill_doc(obj: T) -> T:
             .replace("{neural_attributes}", NEURAL_ATTRIBUTES)
             .replace("{image_params}", IMAGE_PARAMS)
             .replace("{error_scaling_params}", ERROR_SCALING_PARAMS)
+            .replace("{input_neighbor_params}", INPUT_NEIGHBOR_PARAMS)
         )
     return obj

@@ -16,9 +16,12 @@ from anomalib_ae.detectors._terms import (
     CODE_DENSITY_DEFAULTS,
     ERROR_SCALE_CONSTRAINTS,
     ERROR_SCALE_DEFAULTS,
+    INPUT_NEIGHBOR_CONSTRAINTS,
+    INPUT_NEIGHBOR_DEFAULTS,
     density_terms,
     neighbor_terms,
     reconstruction_term,
+    table_terms,
 )
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvAutoEncoderNet
@@ -74,6 +77,7 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         the latent-density term of LSA, Abati et al. 2019), in units of its
         training median like the other terms.
     {error_scaling_params}
+    {input_neighbor_params}
     {image_params}
     {neural_params}
 
@@ -128,10 +132,11 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
         **ERROR_SCALE_CONSTRAINTS,
         **CODE_DENSITY_CONSTRAINTS,
+        **INPUT_NEIGHBOR_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 
-    __init__ = neural_init(**AUTOENCODER_DEFAULTS, **IMAGE_DEFAULTS)
+    __init__ = neural_init(**AUTOENCODER_DEFAULTS, **INPUT_NEIGHBOR_DEFAULTS, **IMAGE_DEFAULTS)
 
     def _build_net(self, n_features: int) -> nn.Module:
         if self._uses_conv():
@@ -143,7 +148,9 @@ class AutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         )
 
     def _score_terms(self) -> list[ScoreTerm]:
-        return [reconstruction_term(self), *neighbor_terms(self), *density_terms(self)]
+        return table_terms(
+            self, [reconstruction_term(self), *neighbor_terms(self), *density_terms(self)]
+        )
 
     def _penalties(self) -> dict[str, float]:
         """Weights of the code penalties of :class:`PenalizedReconstructionSystem`."""

@@ -14,8 +14,11 @@ from anomalib_ae.detectors._params import neural_init
 from anomalib_ae.detectors._terms import (
     ERROR_SCALE_CONSTRAINTS,
     ERROR_SCALE_DEFAULTS,
+    INPUT_NEIGHBOR_CONSTRAINTS,
+    INPUT_NEIGHBOR_DEFAULTS,
     neighbor_terms,
     reconstruction_term,
+    table_terms,
 )
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvAutoEncoderNet
@@ -49,6 +52,7 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
     drop_prob : float, default=0.2
         Probability of masking a value, in [0, 1) (used when ``noise="mask"``).
     {error_scaling_params}
+    {input_neighbor_params}
     {image_params}
     {neural_params}
 
@@ -91,6 +95,7 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "drop_prob": [Interval(Real, 0, 1, closed="left")],
         **ERROR_SCALE_CONSTRAINTS,
+        **INPUT_NEIGHBOR_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 
@@ -100,6 +105,7 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         drop_prob=0.2,
         scaler="minmax",
         **ERROR_SCALE_DEFAULTS,
+        **INPUT_NEIGHBOR_DEFAULTS,
         **IMAGE_DEFAULTS,
     )
 
@@ -121,4 +127,4 @@ class DenoisingAutoEncoderDetector(ImageInputMixin, BaseNeuralDetector):
         )
 
     def _score_terms(self) -> list[ScoreTerm]:
-        return [reconstruction_term(self), *neighbor_terms(self)]
+        return table_terms(self, [reconstruction_term(self), *neighbor_terms(self)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import pytorch_lightning as pl
@@ -10,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._params import neural_init
+from anomalib_ae.detectors._terms import is_wide
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.ensemble import AutoEncoderEnsembleNet
 from anomalib_ae.scoring import (
@@ -209,8 +209,7 @@ class AutoEncoderEnsembleDetector(BaseNeuralDetector):
         if not (isinstance(self.score_terms, str) and self.score_terms == "auto"):
             return tuple(self.score_terms)
         n_rows = self.code_index_.n_samples  # the training rows (calibration rows excluded)
-        gaussian_rows = math.ceil(self.mahalanobis_keep * n_rows)
-        wide = 2 <= n_rows and gaussian_rows <= self.n_features_in_  # one row has no neighbour
+        wide = is_wide(n_rows, self.n_features_in_, keep=self.mahalanobis_keep)
         return WIDE_TERMS if wide else TALL_TERMS
 
     def _score_terms(self) -> list[ScoreTerm]:

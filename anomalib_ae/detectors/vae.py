@@ -15,7 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 from anomalib_ae.detectors._docs import fill_doc
 from anomalib_ae.detectors._images import IMAGE_CONSTRAINTS, IMAGE_DEFAULTS, ImageInputMixin
 from anomalib_ae.detectors._params import neural_init
-from anomalib_ae.detectors._terms import neighbor_terms
+from anomalib_ae.detectors._terms import (
+    INPUT_NEIGHBOR_CONSTRAINTS,
+    INPUT_NEIGHBOR_DEFAULTS,
+    neighbor_terms,
+    table_terms,
+)
 from anomalib_ae.detectors.base import BaseNeuralDetector
 from anomalib_ae.nn.conv import ConvVAENet
 from anomalib_ae.nn.vae import VAENet
@@ -66,6 +71,7 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
     kl_warmup_epochs : int, default=0
         Grow the KL weight linearly from 0 to ``beta`` over this many epochs
         (0 disables the warm-up).
+    {input_neighbor_params}
     {image_params}
     {neural_params}
 
@@ -126,11 +132,17 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        **INPUT_NEIGHBOR_CONSTRAINTS,
         **IMAGE_CONSTRAINTS,
     }
 
     __init__ = neural_init(
-        score_type="elbo", n_samples=10, beta=1.0, kl_warmup_epochs=0, **IMAGE_DEFAULTS
+        score_type="elbo",
+        n_samples=10,
+        beta=1.0,
+        kl_warmup_epochs=0,
+        **INPUT_NEIGHBOR_DEFAULTS,
+        **IMAGE_DEFAULTS,
     )
 
     # ---- hooks -------------------------------------------------------------------------
@@ -153,7 +165,7 @@ class VAEDetector(ImageInputMixin, BaseNeuralDetector):
     _outputs = VAEOutputs
 
     def _score_terms(self) -> list[ScoreTerm]:
-        return [self._vae_term(), *neighbor_terms(self)]
+        return table_terms(self, [self._vae_term(), *neighbor_terms(self)])
 
     def _vae_term(self, score_type: str | None = None) -> ScoreTerm:
         """The ``score_type`` term (the Monte-Carlo ones with ``n_samples`` draws)."""
