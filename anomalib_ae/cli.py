@@ -179,7 +179,9 @@ def bench(
         err=True,
     )
     labels = {job.detector.label for job in jobs}
-    variants = {k: v["detector"] for k, v in config.variants.items() if k in labels}
+    variants = {
+        k: v.get("compare_to", v["detector"]) for k, v in config.variants.items() if k in labels
+    }
     record_run(output, config.name, _command_line(), variants=variants, added_rows=bool(todo))
     errors: list[dict] = []
     try:

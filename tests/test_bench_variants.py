@@ -76,6 +76,7 @@ def test_the_report_lists_each_detectors_parameters(tmp_path):
         ({"a:b": {"detector": "autoencoder"}}, "contain no ':'"),
         ({"v": {"detector": "w"}, "w": {"detector": "autoencoder"}}, "varies another variant"),
         ({"v": {"detector": "no_such_detector"}}, "Unknown detector 'no_such_detector'"),
+        ({"v": {"detector": "autoencoder", "compare_to": "v"}}, "compare_to must name another"),
     ],
 )
 def test_bad_variants_are_named(variants, message):
@@ -138,3 +139,24 @@ def test_a_run_whose_every_job_failed_still_renders_its_report(tmp_path):
     markdown, _ = render(tmp_path, plots=False)
     assert "Variants against their base" not in markdown
     assert "dataset 'nope' not found" in markdown
+
+
+def test_compare_to_sets_a_variant_against_another_row(tmp_path):
+    from anomalib_ae.bench.report import record_run
+
+    variants = {
+        "ae_tuned": {"detector": "autoencoder", "latent_dim": 3},
+        "ae_tuned_mse": {"detector": "autoencoder", "latent_dim": 3, "error_scaling": "none"},
+    }
+    variants["ae_tuned_mse"]["compare_to"] = "ae_tuned"
+    suite = suite_from_dict(_suite(**variants))
+    spec = next(s for s in detector_specs(suite) if s.label == "ae_tuned_mse")
+    assert "compare_to" not in spec.params  # the report's key, not a detector parameter
+    jobs, _ = build_jobs(suite)
+    run_jobs(jobs, ResultStore(tmp_path / "results.csv"), isolate=False)
+    record_run(
+        tmp_path, "custom", [], variants={"ae_tuned": "autoencoder", "ae_tuned_mse": "ae_tuned"}
+    )
+    markdown, _ = render(tmp_path, plots=False)
+    section = markdown.split("## Variants against their base")[1].split("## ")[0]
+    assert "| ae_tuned_mse | ae_tuned | 1 |" in section

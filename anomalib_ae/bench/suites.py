@@ -27,7 +27,10 @@ read by path. Keys (all optional except ``datasets`` and ``detectors``)::
 A variant runs under its own label (``autoencoder_standard`` above), so it sits
 beside its base in the results, the tables and the plots; list the label in
 ``detectors`` to run it. It takes the same per-job seed as its base, so the two
-differ only in the parameters the variant changes.
+differ only in the parameters the variant changes. The report sets each variant
+against its ``detector``; ``compare_to = "<label>"`` names another row of the
+suite to set it against instead (e.g. a variant that adds one option to another
+variant's settings).
 """
 
 from __future__ import annotations
@@ -171,6 +174,9 @@ def _check_variants(suite: Suite) -> None:
             )
         if table["detector"] in suite.variants:
             raise ValueError(f"{where} varies another variant; name a detector instead.")
+        compare_to = table.get("compare_to", table["detector"])
+        if not isinstance(compare_to, str) or compare_to == label:
+            raise ValueError(f"{where}: compare_to must name another detector or variant label.")
 
 
 def _base_spec(suite: Suite, name: str) -> DetectorSpec:
@@ -191,6 +197,7 @@ def detector_specs(suite: Suite) -> list[DetectorSpec]:
     for name in expand(suite.detectors):
         if name in suite.variants:
             overrides = dict(suite.variants[name])
+            overrides.pop("compare_to", None)  # the report's, not the detector's
             base = _base_spec(suite, overrides.pop("detector"))
             specs.append(replace(base, label=name, params={**base.params, **overrides}))
         else:
