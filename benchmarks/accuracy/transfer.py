@@ -19,6 +19,8 @@ rule from those values:
 - ``mean_k``: the mean distance to the ``k`` nearest (``method="mean"``);
 - ``blend_w_k``: ``(1 - w)`` of the ``net`` score plus ``w`` of the
   ``k``-th distance, each over its training median;
+- ``wide_blend_w_k``: the mean distance to the 3 nearest on wide tables,
+  ``blend_w_k`` elsewhere;
 - ``wide_knn_k``, ``wide_mean_k``: that distance on wide tables (the Gaussians
   would be fitted on no more rows than features), ``net`` elsewhere:
   the form of the ensemble's ``score_terms="auto"`` and of the plain
@@ -114,10 +116,16 @@ def candidates(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if k in BLEND_KS:
             scale = _median(v["knn_train"][:, min(k, k_max) - 1])
             for w in WEIGHTS:
-                out[f"blend_{w}_{k}"] = (1 - w) * maha / maha_scale + w * kth / scale
+                blend = (1 - w) * maha / maha_scale + w * kth / scale
+                out[f"blend_{w}_{k}"] = blend
+                out[f"wide_blend_{w}_{k}"] = _wide_mean_3(v) if bool(v["wide"]) else blend
         out[f"wide_knn_{k}"] = kth if bool(v["wide"]) else maha
         out[f"wide_mean_{k}"] = mean if bool(v["wide"]) else maha
     return out
+
+
+def _wide_mean_3(v: dict[str, np.ndarray]) -> np.ndarray:
+    return v["knn"][:, : min(3, v["knn"].shape[1])].mean(1)
 
 
 def main() -> None:
@@ -127,12 +135,20 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("AEOD_DATA_DIR"))
     parser.add_argument("--detector", default="autoencoder_ensemble")
     parser.add_argument("--groups", nargs="+", choices=list(GROUPS), default=list(GROUPS))
+    parser.add_argument(
+        "--split-classical",
+        action="store_true",
+        help="two halves of the classical sets (alternate by name): choose on one, check the other",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     scores: dict[str, dict[str, dict[str, list[tuple[float, float]]]]] = {}
     for group in args.groups:
         infos, _ = select([GROUPS[group]], args.data_dir)
-        for info in infos:
+        for i, info in enumerate(sorted(infos, key=lambda info: info.name)):
+            label = group
+            if group == "classical" and args.split_classical:
+                label = ("classical_a", "classical_b")[i % 2]
             X, y = load(info)
             for seed in args.seeds:
                 stem = f"{args.detector}__{info.name.replace('/', '__')}__{seed}"
@@ -142,9 +158,9 @@ def main() -> None:
                 v = dict(np.load(path))
                 for cand, s in candidates(v).items():
                     metric = (roc_auc_score(v["y"], s), average_precision_score(v["y"], s))
-                    by_set = scores.setdefault(cand, {}).setdefault(group, {})
+                    by_set = scores.setdefault(cand, {}).setdefault(label, {})
                     by_set.setdefault(info.name, []).append(metric)
-    groups = [g for g in GROUPS if g in scores["net"]]
+    groups = list(scores["net"])
 
     def mean(cand: str, group: str) -> np.ndarray:
         return np.mean([np.mean(m, 0) for m in scores[cand][group].values()], 0)
