@@ -150,7 +150,12 @@ def bench(
     from anomalib_ae.bench.report import RESULTS, record_run, write_report
     from anomalib_ae.bench.runner import pending, run_jobs
     from anomalib_ae.bench.store import ResultStore
-    from anomalib_ae.bench.suites import build_jobs, load_suite, missing_dataset_jobs
+    from anomalib_ae.bench.suites import (
+        build_jobs,
+        load_suite,
+        missing_dataset_jobs,
+        variant_base,
+    )
 
     config = load_suite(suite).with_overrides(
         detectors=_split(detectors),
@@ -179,9 +184,7 @@ def bench(
         err=True,
     )
     labels = {job.detector.label for job in jobs}
-    variants = {
-        k: v.get("compare_to", v["detector"]) for k, v in config.variants.items() if k in labels
-    }
+    variants = {k: variant_base(v) for k, v in config.variants.items() if k in labels}
     record_run(output, config.name, _command_line(), variants=variants, added_rows=bool(todo))
     errors: list[dict] = []
     try:

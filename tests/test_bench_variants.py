@@ -76,7 +76,11 @@ def test_the_report_lists_each_detectors_parameters(tmp_path):
         ({"a:b": {"detector": "autoencoder"}}, "contain no ':'"),
         ({"v": {"detector": "w"}, "w": {"detector": "autoencoder"}}, "varies another variant"),
         ({"v": {"detector": "no_such_detector"}}, "Unknown detector 'no_such_detector'"),
-        ({"v": {"detector": "autoencoder", "compare_to": "v"}}, "compare_to must name another"),
+        (
+            {"v": {"detector": "autoencoder", "compare_to": "v"}},
+            "compare_to must name a registered",
+        ),
+        ({"v": {"detector": "autoencoder", "compare_to": "vea"}}, "got 'vea'"),
     ],
 )
 def test_bad_variants_are_named(variants, message):

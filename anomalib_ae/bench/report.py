@@ -246,12 +246,10 @@ def variants_table(frame: pd.DataFrame, variants: dict[str, str]) -> pd.DataFram
     """
     from scipy.stats import wilcoxon
 
-    rows = {}
     if frame.empty:  # every job failed: no variant to compare, the errors are reported
-        variants = {}
-    else:
-        means = frame.groupby(["dataset", "detector"])[["auroc", "auprc"]].mean()
-        means = means.unstack("detector")
+        return pd.DataFrame()
+    means = frame.groupby(["dataset", "detector"])[["auroc", "auprc"]].mean().unstack("detector")
+    rows = {}
     for label, base in variants.items():
         if not {label, base} <= set(means["auroc"].columns):
             continue

@@ -164,6 +164,7 @@ def validate(suite: Suite) -> None:
 
 def _check_variants(suite: Suite) -> None:
     taken = set(list_detectors()) | set(BASELINES)
+    rows = taken | set(suite.variants)  # what compare_to may name (run by this call or not)
     for label, table in suite.variants.items():
         where = f"Suite {suite.name}: variant {label!r}"
         if not isinstance(table, dict) or not isinstance(table.get("detector"), str):
@@ -174,9 +175,26 @@ def _check_variants(suite: Suite) -> None:
             )
         if table["detector"] in suite.variants:
             raise ValueError(f"{where} varies another variant; name a detector instead.")
-        compare_to = table.get("compare_to", table["detector"])
-        if not isinstance(compare_to, str) or compare_to == label:
-            raise ValueError(f"{where}: compare_to must name another detector or variant label.")
+        if "compare_to" in table and (
+            table["compare_to"] == label or table["compare_to"] not in rows
+        ):
+            raise ValueError(
+                f"{where}: compare_to must name a registered detector, a baseline or another "
+                f"variant of the suite, got {table['compare_to']!r}."
+            )
+
+
+def variant_base(table: dict) -> str:
+    """The row a variant's report sets it against: ``compare_to``, else its ``detector``.
+
+    Examples
+    --------
+    >>> variant_base({"detector": "autoencoder", "latent_dim": 4})
+    'autoencoder'
+    >>> variant_base({"detector": "autoencoder", "compare_to": "autoencoder_tuned"})
+    'autoencoder_tuned'
+    """
+    return table.get("compare_to", table["detector"])
 
 
 def _base_spec(suite: Suite, name: str) -> DetectorSpec:
