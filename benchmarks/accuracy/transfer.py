@@ -111,6 +111,7 @@ def candidates(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     maha, maha_scale = v["net"], _median(v["net_train"])
     out = {"net": maha}
     k_max = v["knn"].shape[1]
+    wide_rule = v["knn"][:, : min(3, k_max)].mean(1)  # the shipped rule on wide tables
     for k in KS:
         kth, mean = v["knn"][:, min(k, k_max) - 1], v["knn"][:, : min(k, k_max)].mean(1)
         out[f"knn_{k}"], out[f"mean_{k}"] = kth, mean
@@ -119,14 +120,10 @@ def candidates(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             for w in WEIGHTS:
                 blend = (1 - w) * maha / maha_scale + w * kth / scale
                 out[f"blend_{w}_{k}"] = blend
-                out[f"wide_blend_{w}_{k}"] = _wide_mean_3(v) if bool(v["wide"]) else blend
+                out[f"wide_blend_{w}_{k}"] = wide_rule if bool(v["wide"]) else blend
         out[f"wide_knn_{k}"] = kth if bool(v["wide"]) else maha
         out[f"wide_mean_{k}"] = mean if bool(v["wide"]) else maha
     return out
-
-
-def _wide_mean_3(v: dict[str, np.ndarray]) -> np.ndarray:
-    return v["knn"][:, : min(3, v["knn"].shape[1])].mean(1)
 
 
 def main() -> None:
