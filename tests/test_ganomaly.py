@@ -91,3 +91,48 @@ def test_images_and_persistence(tmp_path):
     det.save(tmp_path / "g.aeod")
     np.testing.assert_array_equal(load(tmp_path / "g.aeod").score_samples(imgs[:5]), s)
     assert det.feature_scores(imgs[:5]).shape == (5, 8, 8)
+
+
+def _raw_gaps(det, X):
+    """``z - z_hat`` of ``X``'s scaled rows, read from the fitted net directly."""
+    import copy
+
+    import torch
+
+    x = torch.as_tensor(det.scaler_.transform(X), dtype=torch.float64)
+    net = copy.deepcopy(det.net_).double()
+    with torch.no_grad():
+        z = net.encode(x)
+        return (z - net.recode(net.decode(z))).numpy()
+
+
+def test_latent_scaling_standardises_each_dimension():
+    X, test, y = _data()
+    det = _det().fit(X)
+    assert det.latent_scaling == "std"
+    (term,) = det.score_terms_
+    assert term.scaling == "std" and term.scale_.shape == term.center_.shape == (3,)
+    gaps = _raw_gaps(det, X)
+    np.testing.assert_allclose(term.center_, gaps.mean(0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(term.scale_, gaps.std(0), rtol=1e-6)
+    # standardised, the training rows score 1 on average (each dimension's mean square is 1)
+    np.testing.assert_allclose(-det.score_samples(X).mean(), 1.0, rtol=1e-6)
+    expected = (((_raw_gaps(det, test) - term.center_) / term.scale_) ** 2).mean(1)
+    np.testing.assert_allclose(-det.score_samples(test), expected, rtol=1e-6)
+
+
+def test_latent_scaling_none_is_the_raw_distance():
+    X, test, _ = _data()
+    det = _det(latent_scaling="none").fit(X)
+    assert det.score_terms_[0].scale_ is None
+    expected = (_raw_gaps(det, test) ** 2).mean(1)
+    np.testing.assert_allclose(-det.score_samples(test), expected, rtol=1e-6)
+    # the same net either way: only the score changes
+    std = _det().fit(X)
+    np.testing.assert_array_equal(std.transform(test), det.transform(test))
+
+
+def test_latent_scaling_refuses_unknown_values():
+    X, _, _ = _data()
+    with pytest.raises(ValueError, match="latent_scaling"):
+        _det(latent_scaling="robust").fit(X)

@@ -64,8 +64,12 @@ def _check_parity(name, det, X_train, rng, tmp_path) -> None:
         X = X_train[rng.integers(0, len(X_train), n)] * rng.uniform(0.5, 2.0, size=(n, *shape))
         score, anomaly, label = _run(path, X)
         expected = det.score_samples(X)
-        np.testing.assert_allclose(score, expected, rtol=RTOL, atol=0)
-        np.testing.assert_allclose(anomaly, -expected, rtol=RTOL, atol=0)
+        # relative to each score, or to a typical score for those near 0 (float32 conv nets:
+        # GANomaly's standardised latent distance of a row whose code gap sits at its training
+        # mean is a difference of nearly equal float32 numbers)
+        atol = RTOL * float(np.median(np.abs(expected)))
+        np.testing.assert_allclose(score, expected, rtol=RTOL, atol=atol)
+        np.testing.assert_allclose(anomaly, -expected, rtol=RTOL, atol=atol)
         assert score.shape == (n,) and label.dtype == np.int64
         near = np.abs(expected - det.offset_) <= RTOL * np.abs(expected)
         np.testing.assert_array_equal(label[~near], det.predict(X)[~near])

@@ -30,6 +30,7 @@ _IMAGE_CONSTRAINTS = {k: v for k, v in IMAGE_CONSTRAINTS.items() if k != "code_n
 
 GANOMALY_DEFAULTS = {
     "score_mode": "latent",
+    "latent_scaling": "std",
     "adversarial_weight": 1.0,
     "contextual_weight": 50.0,
     "encoder_weight": 1.0,
@@ -59,9 +60,19 @@ class GANomalyDetector(ImageInputMixin, BaseNeuralDetector):
     Parameters
     ----------
     score_mode : {"latent", "reconstruction", "discriminator"}, default="latent"
-        ``"latent"``: ``mean((z - z_hat)**2)``; ``"reconstruction"``: the mean
+        ``"latent"``: ``mean((z - z_hat)**2)`` (standardised per dimension,
+        ``latent_scaling``); ``"reconstruction"``: the mean
         squared error ``mean((x - x_hat)**2)``; ``"discriminator"``: the mean
         squared gap between the discriminator's features of ``x`` and ``x_hat``.
+    latent_scaling : {"std", "none"}, default="std"
+        ``"std"``: the latent distance of standardised gaps, each code
+        dimension's ``z_j - z_hat_j`` centred and divided by its standard
+        deviation over the training rows (:class:`~anomalib_ae.scoring.adversarial.LatentDistance`);
+        ``"none"``: the raw distance of the paper. Chosen on the 29 ADBench
+        classical sets (0.689 to 0.728 mean AUROC, higher on both halves)
+        and confirmed on the MVTec-AD embeddings (ResNet18 0.582 to 0.677, ViT
+        0.520 to 0.564) and on MNIST digits (``docs/defaults.md``). Only
+        ``score_mode="latent"`` reads it.
     adversarial_weight : float, default=1.0
         Weight of the feature-matching (adversarial) loss of the generator.
     contextual_weight : float, default=50.0
@@ -102,6 +113,7 @@ class GANomalyDetector(ImageInputMixin, BaseNeuralDetector):
     _parameter_constraints: dict = {
         **BaseNeuralDetector._parameter_constraints,
         "score_mode": [StrOptions({"latent", "reconstruction", "discriminator"})],
+        "latent_scaling": [StrOptions({"std", "none"})],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
         "contextual_weight": [Interval(Real, 0, None, closed="left")],
         "encoder_weight": [Interval(Real, 0, None, closed="left")],
@@ -142,4 +154,4 @@ class GANomalyDetector(ImageInputMixin, BaseNeuralDetector):
             return [ReconstructionError(scaling="none")]
         if self.score_mode == "discriminator":
             return [DiscriminatorFeatureDistance()]
-        return [LatentDistance()]
+        return [LatentDistance(scaling=self.latent_scaling)]
