@@ -136,3 +136,15 @@ def test_latent_scaling_refuses_unknown_values():
     X, _, _ = _data()
     with pytest.raises(ValueError, match="latent_scaling"):
         _det(latent_scaling="robust").fit(X)
+
+
+def test_file_saved_before_the_scaling_loads_as_the_raw_distance(tmp_path):
+    # a file written before `latent_scaling` existed holds a LatentDistance without
+    # center_/scale_: it must load and score as the raw distance it was fitted with
+    X, test, _ = _data()
+    det = _det(latent_scaling="none").fit(X)
+    raw = det.score_samples(test)
+    term = det.score_terms_[0]
+    del term.center_, term.scale_
+    det.save(tmp_path / "old.aeod")
+    np.testing.assert_array_equal(load(tmp_path / "old.aeod").score_samples(test), raw)

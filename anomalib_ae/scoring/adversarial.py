@@ -35,14 +35,14 @@ class LatentDistance(ScoreTerm):
     """GANomaly's score: mean squared distance between ``z = E(x)`` and ``z_hat = E2(G(z))``.
 
     With ``scaling="std"`` each code dimension's gap ``z_j - z_hat_j`` is first
-    centred and divided by its mean and standard deviation over the training
-    rows, ``mean_j(((z_j - z_hat_j - m_j) / s_j)**2)``. The raw distance
-    depends on the codes' scale, which nothing in GANomaly's training fixes:
-    the latent loss ``||z - z_hat||^2`` is smallest when the encoder shrinks
-    its codes, so the trained codes are small (standard deviations of 0.03 to
-    0.1 in the conv nets of MNIST digits) and a few dimensions with large
-    gaps decide the raw score. Standardised, a typical training row scores about 1 on
-    every dimension.
+    centred on its mean ``m_j`` over the training rows and divided by its
+    standard deviation ``s_j`` there: ``mean_j(((z_j - z_hat_j - m_j) / s_j)**2)``.
+    The raw distance depends on the codes' scale, which nothing in GANomaly's
+    training fixes: the latent loss ``||z - z_hat||^2`` is smallest when the
+    encoder shrinks its codes, so the trained codes are small (standard
+    deviations of 0.03 to 0.1 in the conv nets of MNIST digits), and the raw
+    distance weighs each dimension by whatever scale training happened to give
+    it. Standardised, the training rows score 1 on average.
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ class LatentDistance(ScoreTerm):
 
     def values(self, out: NetOutputs) -> torch.Tensor:
         gap = out.latent_gap
-        if self.scale_ is not None:
+        if getattr(self, "scale_", None) is not None:  # unfitted, or saved before the scaling
             center = torch.as_tensor(self.center_, dtype=gap.dtype)
             gap = (gap - center) / torch.as_tensor(self.scale_, dtype=gap.dtype)
         return gap.pow(2).mean(1)
