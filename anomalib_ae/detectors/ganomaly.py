@@ -69,7 +69,7 @@ class GANomalyDetector(ImageInputMixin, BaseNeuralDetector):
         dimension's ``z_j - z_hat_j`` centred and divided by its standard
         deviation over the training rows (:class:`~anomalib_ae.scoring.adversarial.LatentDistance`);
         ``"none"``: the raw distance of the paper. Chosen on the 29 ADBench
-        classical sets (0.689 to 0.728 mean AUROC, higher on both halves)
+        classical sets (0.688 to 0.728 mean AUROC, higher on both halves)
         and confirmed on the MVTec-AD embeddings (ResNet18 0.582 to 0.677, ViT
         0.520 to 0.564) and on MNIST digits (``docs/defaults.md``). Only
         ``score_mode="latent"`` reads it.
