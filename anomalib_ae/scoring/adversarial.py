@@ -80,7 +80,8 @@ class LatentDistance(ScoreTerm):
 
     def values(self, out: NetOutputs) -> torch.Tensor:
         gap = out.latent_gap
-        if getattr(self, "scale_", None) is not None:  # unfitted, or saved before the scaling
+        # no scale_ (unfitted, or loaded from a file saved before the scaling): the raw distance
+        if getattr(self, "scale_", None) is not None:
             center = torch.as_tensor(self.center_, dtype=gap.dtype)
             gap = (gap - center) / torch.as_tensor(self.scale_, dtype=gap.dtype)
         return gap.pow(2).mean(1)
