@@ -101,3 +101,27 @@ def test_padded_twin_rows_do_not_depend_on_their_position(widths):
         for offset in (1, 3, 777):
             torch.testing.assert_close(in_blocks(twin, x[offset:]), whole[offset:], rtol=0, atol=0)
         torch.testing.assert_close(whole, net(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name", [*MLP_DETECTORS, "denoising_autoencoder", "conditional_vae", "ganomaly"]
+)
+def test_float64_twin_activations_in_place_change_nothing(name, rows):
+    # the scoring twin's activations overwrite the fresh output of the layer before them:
+    # the same outputs as a plain float64 copy, and the caller's input is left as it was
+    import copy
+
+    X, X_test = rows
+    det = fast_detector(name, random_state=0).fit(X)
+    twin = precision.float64_twin(det.net_)
+    in_place = any(getattr(m, "inplace", False) for m in twin.modules())
+    assert in_place or name == "made"  # MADE's masked layers apply their activation themselves
+    plain = copy.deepcopy(det.net_).double().eval()
+    assert not any(getattr(m, "inplace", False) for m in plain.modules())
+    x = torch.as_tensor(det.scaler_.transform(X_test), dtype=torch.float64)
+    kept = x.clone()
+    with torch.no_grad():
+        np.testing.assert_array_equal(twin(x).numpy(), plain(x).numpy())
+        if hasattr(plain, "encode"):
+            np.testing.assert_array_equal(twin.encode(x).numpy(), plain.encode(x).numpy())
+    assert torch.equal(x, kept)
