@@ -125,3 +125,18 @@ def test_float64_twin_activations_in_place_change_nothing(name, rows):
         if hasattr(plain, "encode"):
             np.testing.assert_array_equal(twin.encode(x).numpy(), plain.encode(x).numpy())
     assert torch.equal(x, kept)
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "autoencoder_ensemble", "vae"])
+def test_float32_twin_activations_in_place_change_nothing(name, rows):
+    X, X_test = rows
+    det = fast_detector(name, random_state=0).fit(X)
+    twin = precision.float32_twin(det.net_)
+    assert any(getattr(m, "inplace", False) for m in twin.modules())
+    plain = precision._float32_twin(det.net_)  # the same padded copy, activations as built
+    assert not any(getattr(m, "inplace", False) for m in plain.modules())
+    x = torch.as_tensor(det.scaler_.transform(X_test), dtype=torch.float32)
+    kept = x.clone()
+    with torch.no_grad():
+        np.testing.assert_array_equal(twin(x).numpy(), plain(x).numpy())
+    assert torch.equal(x, kept)

@@ -88,10 +88,9 @@ def _fresh_output(module: nn.Module) -> bool:
     from anomalib_ae.nn.ensemble import ParallelLinear
     from anomalib_ae.nn.made import MaskedParallelLinear
 
-    return isinstance(
-        module,
-        (nn.Linear, nn.modules.conv._ConvNd, *_ELEMENTWISE, ParallelLinear, MaskedParallelLinear),
-    )
+    fresh = (nn.Linear, nn.modules.conv._ConvNd, *_ELEMENTWISE, ParallelLinear)
+    padded = (_PaddedLinear, _PaddedParallelLinear)  # a view of their fresh, padded output
+    return isinstance(module, (*fresh, MaskedParallelLinear, *padded))
 
 
 def float64_twin(net: nn.Module) -> nn.Module:
@@ -216,6 +215,8 @@ def _float32_twin(net: nn.Module) -> nn.Module | None:
 def float32_twin(net: nn.Module) -> nn.Module | None:
     """A float32 copy of ``net`` whose linear layers read 64-byte aligned rows (cached).
 
+    Its activations run in place where that is safe (:func:`_activations_in_place`).
+
     None where ``net`` has parametrised layers other than the package's linear
     ones (those nets run the float64 twin).
 
@@ -234,6 +235,7 @@ def float32_twin(net: nn.Module) -> nn.Module | None:
     twin = _float32_twin(net)
     if twin is not None:
         twin.fixed_blocks = True
+        _activations_in_place(twin)
     with _LOCK:
         _FLOAT32_TWINS[net] = (versions, twin)
     return twin
