@@ -66,8 +66,8 @@ def _activations_in_place(twin: nn.Module) -> nn.Module:
     an ``nn.Sequential`` (a linear, convolution or normalisation layer), never
     a tensor the caller still holds. The values are the same; the pass skips
     one allocation and write of every hidden activation (the ensemble's
-    float64 scoring: 5.2 to 3.5 us per row in ``benchmarks/speed/scale.py``'s
-    setting).
+    float64 scoring at 200k training rows: 5.3 to 4.1 us per row,
+    ``benchmarks/results/speed.md``).
 
     Examples
     --------
